@@ -1,0 +1,38 @@
+"""The whole gate configuration."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gate.config.camera import CameraConfig
+from gate.config.door import DoorConfig
+from gate.config.face import FaceConfig
+from gate.config.storage import StorageConfig
+
+
+class LoggingConfig(BaseModel):
+    """Structured logging to stderr."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = Field(True, description="One JSON object per line (for journald).")
+
+
+class GateConfig(BaseModel):
+    """One gate: its identity, camera, face pipeline, door and storage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gate_id: str = Field(
+        ..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Unique id of this gate within the community, e.g. `north-ped-1`.",
+    )
+    kind: Literal["pedestrian"] = Field("pedestrian", description="Kind of gate.")
+    camera: CameraConfig = Field(default_factory=CameraConfig)
+    face: FaceConfig = Field(default_factory=FaceConfig)
+    door: DoorConfig = Field(default_factory=DoorConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)

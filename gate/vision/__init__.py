@@ -1,0 +1,1 @@
+"""Vision: frame sources, face detection, quality gates, recognisers, liveness."""

@@ -1,0 +1,1 @@
+"""Liveness (presentation-attack detection) plug-ins."""

@@ -1,0 +1,1 @@
+"""Face recogniser plug-ins, chosen by `face.recogniser.type` in config."""

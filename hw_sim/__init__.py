@@ -1,0 +1,1 @@
+"""The simulated world: replay cameras, door physics, photo attacks, scenarios."""
