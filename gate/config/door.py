@@ -23,6 +23,13 @@ class GpioBackendConfig(BaseModel):
     )
     exit_button_pin: int | None = Field(22, ge=0, le=53, description="Request-to-exit button.")
     fire_input_pin: int | None = Field(23, ge=0, le=53, description="Fire-alarm release input.")
+    fire_input_alarm_when_high: bool = Field(
+        False,
+        description=(
+            "False: the fire panel's contact closes to ground on alarm (pin pulled up). "
+            "True: a normally-closed loop opens on alarm, so a cut wire also releases."
+        ),
+    )
     input_bounce_seconds: float = Field(0.05, ge=0, le=1, description="Input debounce time.")
 
 
@@ -45,6 +52,15 @@ class DoorConfig(BaseModel):
     unlock_seconds: float = Field(3.0, gt=0, le=30, description="Length of the unlock pulse.")
     held_open_seconds: float = Field(
         30.0, gt=0, le=3600, description="Door open longer than this raises a held-open alarm."
+    )
+    forced_grace_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description=(
+            "After a legitimate release ends, the door may still open this long "
+            "(a person already passing) without a forced-door alarm."
+        ),
     )
     fail_mode: Literal["secure", "safe"] = Field(
         "secure",

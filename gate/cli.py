@@ -1,0 +1,160 @@
+"""`gate` command line: demo, run, check-config, enroll, verify-log, eval, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gate.errors import ConfigError, GateError
+
+EXIT_CONFIG = 2
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from gate.config import load_config
+    from gate.safety import config_warnings
+
+    status = 0
+    for path in args.files:
+        try:
+            config = load_config(path)
+        except ConfigError as err:
+            print(f"INVALID {err}", file=sys.stderr)
+            status = EXIT_CONFIG
+            continue
+        print(f"OK {path} (gate {config.gate_id})")
+        for warning in config_warnings(config):
+            print(f"WARNING {path}: {warning}")
+    return status
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from gate.config import load_config
+    from gate.runtime import run_gate
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"INVALID {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    return run_gate(config, duration_seconds=args.duration)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from gate.demo import run_demo
+
+    return run_demo(scenario=args.scenario, duration_seconds=args.duration, data_dir=args.data_dir)
+
+
+def _cmd_enroll(args: argparse.Namespace) -> int:
+    from gate.config import load_config
+    from gate.enrolment import enroll_command
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"INVALID {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    return enroll_command(
+        config, person_id=args.person_id, name=args.name, unit=args.unit,
+        groups=args.group or [], photos=[Path(p) for p in args.photo],
+    )
+
+
+def _cmd_verify_log(args: argparse.Namespace) -> int:
+    from gate.eventlog.verify import verify_log_command
+
+    return verify_log_command(Path(args.db), args.json)
+
+
+def _cmd_eval_faces(args: argparse.Namespace) -> int:
+    from gate.eval.faces import eval_faces_command
+
+    return eval_faces_command(Path(args.dir), args.json, args.recogniser)
+
+
+def _cmd_bench_face(args: argparse.Namespace) -> int:
+    from gate.bench.face import bench_face_command
+
+    return bench_face_command(as_json=args.json, quick=args.quick)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `gate` command."""
+    parser = argparse.ArgumentParser(prog="gate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="simulated pedestrian gate on hw_sim, no hardware needed")
+    demo.add_argument("--scenario", default="pedestrian",
+                      help="scenario name (see `gate demo --scenario list`)")
+    demo.add_argument("--duration", type=float, default=None,
+                      help="stop after this many seconds (default: when the scenario ends)")
+    demo.add_argument("--data-dir", type=Path, default=None,
+                      help="keep the demo's database here (default: a temporary folder)")
+    demo.set_defaults(func=_cmd_demo)
+
+    run = sub.add_parser("run", help="run a real gate (camera + GPIO) from a config file")
+    run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser("check-config", help="validate config files (exit 2 on error)")
+    check.add_argument("files", nargs="+", type=Path)
+    check.set_defaults(func=_cmd_check_config)
+
+    enroll = sub.add_parser("enroll", help="add a resident with one or more photos")
+    enroll.add_argument("--config", required=True, type=Path)
+    enroll.add_argument("--person-id", default=None, help="stable id (default: derived)")
+    enroll.add_argument("--name", required=True)
+    enroll.add_argument("--unit", required=True, help="household, e.g. 3-2-1201")
+    enroll.add_argument("--group", action="append", help="access group (repeatable)")
+    enroll.add_argument("--photo", action="append", required=True, help="photo file (repeatable)")
+    enroll.set_defaults(func=_cmd_enroll)
+
+    verify = sub.add_parser("verify-log", help="check the event log's hash chain")
+    verify.add_argument("db", help="path to the gate's gate.db")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=_cmd_verify_log)
+
+    evaluate = sub.add_parser("eval", help="measure recognition accuracy")
+    eval_sub = evaluate.add_subparsers(dest="what", required=True)
+    faces = eval_sub.add_parser("faces", help="faces dataset in ../shared/data/faces format")
+    faces.add_argument("dir")
+    faces.add_argument("--json", action="store_true")
+    faces.add_argument("--recogniser", default=None, help="dlib or sface (default: the gate's)")
+    faces.set_defaults(func=_cmd_eval_faces)
+
+    bench = sub.add_parser("bench", help="measure speed")
+    bench_sub = bench.add_subparsers(dest="what", required=True)
+    face = bench_sub.add_parser("face", help="per-stage ms and arrival-to-unlock latency")
+    face.add_argument("--json", action="store_true")
+    face.add_argument("--quick", action="store_true", help="fewer arrivals (for CI)")
+    face.set_defaults(func=_cmd_bench_face)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gate` console script."""
+    args = build_parser().parse_args(argv)
+    from gate.logging_setup import configure_logging
+
+    configure_logging()
+    try:
+        return int(args.func(args))
+    except GateError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_json(payload: object) -> None:
+    """Print a JSON document for benchmark and eval commands."""
+    print(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

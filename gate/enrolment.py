@@ -1,0 +1,90 @@
+"""Enrol a resident: check each photo (exactly one face, big and sharp enough) and store templates."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gate.errors import EnrolmentError, ImageError
+from gate.vision.detection import HogFaceDetector
+from gate.vision.images import read_image
+from gate.vision.quality import assess
+from gate.vision.recognisers.base import Recogniser
+
+logger = logging.getLogger(__name__)
+
+ENROL_MIN_FACE_PX = 64
+ENROL_MIN_SHARPNESS = 15.0
+ENROL_MAX_YAW_RATIO = 0.4
+
+
+@dataclass(frozen=True)
+class EnrolmentTemplate:
+    """One accepted photo's embedding and the hash of the photo it came from."""
+
+    vector: np.ndarray
+    source_sha256: str
+    face_px: int
+
+
+def template_from_image(
+    image_bgr: np.ndarray,
+    recogniser: Recogniser,
+    detector: HogFaceDetector,
+    name: str,
+) -> EnrolmentTemplate:
+    """Embedding of the single face in a photo; `EnrolmentError` says why a photo is refused."""
+    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    faces = detector.detect(rgb)
+    if not faces and min(rgb.shape[:2]) < 400:
+        # Small photos (ID-card crops, 160 px thumbnails) need one more upsampling to be found.
+        faces = HogFaceDetector(detector.detect_width_px, upsample=2).detect(rgb)
+    if not faces:
+        raise EnrolmentError(f"{name}: no face found")
+    if len(faces) > 1:
+        raise EnrolmentError(f"{name}: {len(faces)} faces found, exactly one expected")
+    face = faces[0]
+    quality = assess(
+        rgb, face, min_face_px=ENROL_MIN_FACE_PX, min_sharpness=ENROL_MIN_SHARPNESS,
+        max_yaw_ratio=ENROL_MAX_YAW_RATIO,
+    )
+    if quality.failed == "too_small":
+        raise EnrolmentError(
+            f"{name}: face too small ({quality.face_px} px, at least {ENROL_MIN_FACE_PX} px)"
+        )
+    if quality.failed == "blurred":
+        raise EnrolmentError(
+            f"{name}: face too blurred (sharpness {quality.sharpness:.0f}, "
+            f"at least {ENROL_MIN_SHARPNESS:.0f})"
+        )
+    if quality.failed == "not_frontal":
+        raise EnrolmentError(f"{name}: face turned too far from the camera")
+    vector = recogniser.encode(rgb, face)
+    digest = hashlib.sha256(np.ascontiguousarray(image_bgr).tobytes()).hexdigest()
+    return EnrolmentTemplate(vector, digest, quality.face_px)
+
+
+def templates_from_photos(
+    photos: list[Path], recogniser: Recogniser, detector: HogFaceDetector
+) -> list[EnrolmentTemplate]:
+    """Templates of every photo; refuses the whole set if any photo is unusable."""
+    if not photos:
+        raise EnrolmentError("at least one photo is needed")
+    templates = []
+    for photo in photos:
+        try:
+            image = read_image(photo)
+        except ImageError as err:
+            raise EnrolmentError(str(err)) from err
+        templates.append(template_from_image(image, recogniser, detector, photo.name))
+    return templates
+
+
+def derive_person_id(name: str, unit: str) -> str:
+    """A stable, non-identifying id from name and unit (the name itself is not in it)."""
+    return "p-" + hashlib.sha256(f"{unit}\x00{name}".encode()).hexdigest()[:12]

@@ -1,0 +1,40 @@
+"""Plain-language warnings about a config's safety, printed by `gate check-config` and at start."""
+
+from __future__ import annotations
+
+from gate.config import GateConfig
+from gate.vision.recognisers.measured import EAST_ASIAN_STRANGER_ACCEPT
+
+
+def config_warnings(config: GateConfig) -> list[str]:
+    """Every safety caveat that applies to `config`, one sentence each."""
+    warnings = []
+    face = config.face
+    recogniser = face.recogniser.type
+    measured = EAST_ASIAN_STRANGER_ACCEPT.get(recogniser)
+    custom = face.recogniser.threshold is not None or face.recogniser.margin is not None
+    if measured is not None:
+        rate = f"{measured.stranger_accept_rate:.0%}"
+        note = " (at the default threshold and margin; yours differ, re-measure)" if custom else ""
+        sentence = (
+            f"recogniser `{recogniser}` accepted {rate} of East-Asian strangers as a resident on "
+            f"the dev set ({measured.protocol}; `{measured.command}`){note}."
+        )
+        if measured.unsafe_face_only:
+            if face.face_only_allowed:
+                warnings.append(
+                    sentence + " Face-only entry is UNSAFE with this recogniser for East-Asian "
+                    "residents: set face.face_only_allowed: false (face plus card/PIN) or use "
+                    "face.recogniser.type: sface."
+                )
+        else:
+            warnings.append(sentence)
+    if face.liveness.type == "none":
+        warnings.append(
+            "liveness is off: a photo of a resident held to the camera opens the door."
+        )
+    if config.door.fail_mode == "safe":
+        warnings.append(
+            "door fail mode is `safe`: the door releases on a crash, shutdown or power loss."
+        )
+    return warnings

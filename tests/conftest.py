@@ -1,0 +1,36 @@
+"""Suite-wide checks and fixtures."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from hw_sim.datasets import faces_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail the whole run, loudly and non-zero, if the face models cannot be imported.
+
+    `import face_recognition` calls quit() with exit code 0 when face_recognition_models
+    (which needs pkg_resources, i.e. setuptools<81) is missing: a broken install would look
+    green. Check the pieces first, then import it while trapping SystemExit.
+    """
+    try:
+        importlib.import_module("pkg_resources")
+        importlib.import_module("face_recognition_models")
+        importlib.import_module("face_recognition")
+    except (ImportError, SystemExit) as err:
+        pytest.exit(f"face_recognition is not usable ({err!r}); run scripts/install.sh", 3)
+
+
+@pytest.fixture(scope="session")
+def faces_root() -> Path:
+    """The shared faces dataset, or skip."""
+    root = faces_dir()
+    if root is None:
+        pytest.skip("shared face data absent (set GATE_SHARED_DATA)")
+    return root

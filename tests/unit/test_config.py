@@ -1,0 +1,62 @@
+"""Config validation and `gate check-config`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gate.cli import main
+from gate.config.loader import parse_config
+from gate.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_is_valid(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(path)]) == 0
+    assert f"OK {path}" in capsys.readouterr().out
+
+
+def test_bad_field_exits_2_naming_field_path_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "gate.yaml"
+    bad.write_text("gate_id: g1\ndoor:\n  unlock_seconds: 3\n  backend:\n    type: gpio\n"
+                   "    relay_pin: 99\n", encoding="utf-8")
+    assert main(["check-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:6: door.backend.relay_pin" in err
+
+
+def test_unknown_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"face\.recogniser\.typo: Extra inputs"):
+        parse_config("gate_id: g1\nface:\n  recogniser:\n    typo: 1\n")
+
+
+def test_missing_gate_id_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"gate_id: Field required"):
+        parse_config("kind: pedestrian\n")
+
+
+def test_liveness_cannot_wait_longer_than_three_seconds() -> None:
+    with pytest.raises(ConfigError, match=r"face\.liveness\.max_seconds"):
+        parse_config("gate_id: g1\nface:\n  liveness:\n    max_seconds: 10\n")
+
+
+def test_unreadable_and_non_mapping_files_exit_2(tmp_path: Path) -> None:
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- a\n- b\n", encoding="utf-8")
+    assert main(["check-config", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["check-config", str(listing)]) == 2
+
+
+def test_dlib_face_only_config_warns_it_is_unsafe_for_east_asian_residents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "dlib.yaml"
+    path.write_text("gate_id: g1\nface:\n  recogniser:\n    type: dlib\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "UNSAFE" in out and "East-Asian" in out and "card/PIN" in out
