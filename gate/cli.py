@@ -73,7 +73,7 @@ def _cmd_verify_log(args: argparse.Namespace) -> int:
 def _cmd_eval_faces(args: argparse.Namespace) -> int:
     from gate.eval.faces import eval_faces_command
 
-    return eval_faces_command(Path(args.dir), args.json, args.recogniser)
+    return eval_faces_command(Path(args.dir), args.json, args.recogniser, curve=args.curve)
 
 
 def _cmd_bench_face(args: argparse.Namespace) -> int:
@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_argument("dir")
     faces.add_argument("--json", action="store_true")
     faces.add_argument("--recogniser", default=None, help="dlib or sface (default: the gate's)")
+    faces.add_argument("--curve", action="store_true",
+                       help="also print the correct-vs-stranger accept trade-off tables")
     faces.set_defaults(func=_cmd_eval_faces)
 
     bench = sub.add_parser("bench", help="measure speed")

@@ -1,4 +1,4 @@
-"""Enrol a resident: check each photo (exactly one face, big and sharp enough) and store templates."""
+"""Enrol a resident: check each photo (one face, big and sharp enough), store templates."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from gate.config import GateConfig
 from gate.errors import EnrolmentError, ImageError
 from gate.vision.detection import HogFaceDetector
 from gate.vision.images import read_image
@@ -88,3 +89,47 @@ def templates_from_photos(
 def derive_person_id(name: str, unit: str) -> str:
     """A stable, non-identifying id from name and unit (the name itself is not in it)."""
     return "p-" + hashlib.sha256(f"{unit}\x00{name}".encode()).hexdigest()[:12]
+
+
+def enroll_command(
+    config: GateConfig,
+    *,
+    person_id: str | None,
+    name: str,
+    unit: str,
+    groups: list[str],
+    photos: list[Path],
+) -> int:
+    """`gate enroll`: check every photo, then store the resident and their templates."""
+    from gate.clock import SystemClock
+    from gate.policy.model import Person
+    from gate.runtime import flag_lookalikes, open_stores
+    from gate.vision.gallery import Gallery
+    from gate.vision.recognisers.registry import create_recogniser, effective_threshold
+
+    recogniser = create_recogniser(config.face.recogniser)
+    try:
+        templates = templates_from_photos(photos, recogniser, HogFaceDetector(800, upsample=1))
+    except EnrolmentError as err:
+        print(f"refused: {err}")  # noqa: T201 - CLI output
+        return 1
+    person_id = person_id or derive_person_id(name, unit)
+    stores = open_stores(config, SystemClock())
+    try:
+        directory = stores.directory
+        with directory.batch():
+            directory.upsert_person(Person(person_id, name, unit, groups=tuple(groups)))
+            directory.delete_face_templates(person_id, recogniser.name)
+            for template in templates:
+                directory.add_face_template(person_id, recogniser.name, template.vector,
+                                            template.source_sha256)
+        gallery = Gallery(directory.face_templates(recogniser.name), metric=recogniser.metric)
+        flagged = flag_lookalikes(directory, gallery, effective_threshold(config.face.recogniser))
+        stores.event_log.append("resident_enrolled", subject=person_id,
+                                evidence={"templates": len(templates),
+                                          "recogniser": recogniser.name})
+    finally:
+        stores.close()
+    note = " (flagged as a look-alike: card/PIN needed as well)" if person_id in flagged else ""
+    print(f"enrolled {person_id} with {len(templates)} photo(s){note}")  # noqa: T201
+    return 0

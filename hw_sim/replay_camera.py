@@ -80,9 +80,12 @@ class ReplayCamera(FrameSource):
         self._start: float | None = None
         self._next_index = 0
         self._closed = False
+        self._stepped_lost = False
 
     @property
     def healthy(self) -> bool:
+        if not self._realtime:
+            return not self._stepped_lost
         return not self._in_outage(self._elapsed())
 
     def clip_for(self, frame: Frame) -> Clip:
@@ -110,14 +113,19 @@ class ReplayCamera(FrameSource):
                 return None
             time.sleep(min(remaining, 0.002))
 
-    def _take(self, index: int, captured_at: float) -> Frame:
+    def _take(self, index: int, captured_at: float) -> Frame | None:
         if index >= len(self._images):
             raise ReplayFinishedError("replay finished")
-        if not self._realtime and self._in_outage(self._times[index]):
-            # A stepped replay skips the frames a lost camera would not have delivered.
-            while index < len(self._images) and self._in_outage(self._times[index]):
-                index += 1
-            return self._take(index, self._times[min(index, len(self._times) - 1)])
+        if not self._realtime:
+            if self._in_outage(self._times[index]):
+                # A stepped replay skips the frames a lost camera would not have delivered,
+                # and reports the loss with one empty read.
+                while index < len(self._images) and self._in_outage(self._times[index]):
+                    index += 1
+                self._next_index = index
+                self._stepped_lost = True
+                return None
+            self._stepped_lost = False
         self._next_index = index + 1
         image = self._images[index]
         if index in self._corrupt:

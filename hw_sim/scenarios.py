@@ -100,13 +100,13 @@ def _pedestrian(root: Path) -> Scenario:
     spoof = root / "video" / "spoof"
     obama = sorted((ident / "obama").iterdir())
     enrolees = [
-        Enrolee("r-grid-s2", "Zhang Wei", "1-1-101", ("residents",),
+        Enrolee("r-grid-s2", "张伟", "1-1-101", ("residents",),
                 video_stills(live / "grid_id2_vcd_swwp2s.mpg", (5, 40, 70))),
-        Enrolee("r-cremad-1001", "Li Na", "2-3-502", ("residents",),
+        Enrolee("r-cremad-1001", "李娜", "2-3-502", ("residents",),
                 video_stills(live / "cremad_1001_DFA_NEU_XX.flv", (3, 30, 55))),
-        Enrolee("r-obama", "Wang Fang", "3-1-1201", ("residents",),
+        Enrolee("r-obama", "王芳", "3-1-1201", ("residents",),
                 tuple(read_image(p) for p in obama[:2])),
-        Enrolee("r-family1-mom", "Chen Jing", "3-2-301", ("residents",),
+        Enrolee("r-family1-mom", "陈静", "3-2-301", ("residents",),
                 (read_image(ident / "family1_mom" / "azure_Family1-Mom1.jpg"),)),
     ]
     photo = read_image(obama[2])
@@ -114,22 +114,22 @@ def _pedestrian(root: Path) -> Scenario:
                                      style="print")
     clips = [
         blank_clip(1.0),
-        video_clip(live / "grid_pwij3p.mpg", "resident Zhang Wei walks up", "granted"),
+        video_clip(live / "grid_pwij3p.mpg", "resident 张* walks up", "granted"),
         blank_clip(1.5),
         video_clip(live / "grid_brbk7n.mpg", "a stranger walks up", "denied"),
         blank_clip(1.5),
-        Clip("a photo of resident Wang Fang held up", [f.image for f in attack], 25.0,
+        Clip("a photo of resident 王* held up", [f.image for f in attack], 25.0,
              expect="denied"),
         blank_clip(1.5),
-        video_clip(live / "cremad_1001_DFA_SAD_XX.flv", "resident Li Na walks up", "granted"),
+        video_clip(live / "cremad_1001_DFA_SAD_XX.flv", "resident 李* walks up", "granted"),
         blank_clip(1.5),
         video_clip(spoof / "spoof_phone_azure_Family1-Mom2.mp4",
-                   "resident Chen Jing's photo on a phone", "denied"),
+                   "resident 陈*'s photo on a phone", "denied"),
         blank_clip(1.0),
     ]
     scenario = Scenario("pedestrian", "residents, a stranger and two photo attacks", enrolees,
                         clips)
-    exit_at = scenario.start_of("resident Li Na walks up") - 1.2
+    exit_at = scenario.start_of("resident 李* walks up") - 1.2
     scenario.door_actions.append(DoorAction(exit_at, "press_exit"))
     return scenario
 
@@ -139,7 +139,7 @@ def _faults(root: Path) -> Scenario:
     live = root / "video" / "live"
     clips = [
         blank_clip(1.0),
-        video_clip(live / "grid_pwij3p.mpg", "resident Zhang Wei walks up", "granted"),
+        video_clip(live / "grid_pwij3p.mpg", "resident 张* walks up", "granted"),
         blank_clip(2.0),
         video_clip(live / "grid_brbk7n.mpg", "camera lost while a stranger walks up", "denied"),
         blank_clip(6.0),
@@ -161,7 +161,7 @@ def _still_photo(root: Path) -> Scenario:
     photo = read_image(root / "identities" / "family1_mom" / "azure_Family1-Mom2.jpg")
     frames = still_photo_frames(photo, seconds=3.5, fps=25.0, size=CAMERA_SIZE, seed=3)
     clips = [blank_clip(0.5),
-             Clip("a still photo of Chen Jing in front of the camera",
+             Clip("a still photo of 陈* in front of the camera",
                   [f.image for f in frames], 25.0, expect="denied"),
              blank_clip(0.5)]
     return Scenario("still-photo", "a still photo of a resident", base.enrolees, clips)

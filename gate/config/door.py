@@ -17,6 +17,14 @@ class GpioBackendConfig(BaseModel):
     relay_active_high: bool = Field(
         False, description="False for the common active-low relay boards."
     )
+    relay_energised_releases: bool = Field(
+        True,
+        description=(
+            "True: energising the relay releases the door (strike on NO, maglock on NC). "
+            "False: the relay holds the lock (maglock on NO), so a stopped gate or a "
+            "power cut releases the door; use with fail_mode `safe`."
+        ),
+    )
     door_contact_pin: int | None = Field(27, ge=0, le=53, description="Door contact (reed).")
     door_contact_open_when_high: bool = Field(
         True, description="Contact wired to ground when closed, pulled up: high = open."

@@ -13,7 +13,7 @@ class RecogniserConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["dlib", "sface"] = Field(
-        "dlib", description="`dlib` (face_recognition's ResNet) or `sface` (OpenCV Zoo SFace)."
+        "sface", description="`dlib` (face_recognition's ResNet) or `sface` (OpenCV Zoo SFace)."
     )
     threshold: float | None = Field(
         None, gt=0, le=2, description="Match distance threshold; None = the recogniser's default."
@@ -21,6 +21,11 @@ class RecogniserConfig(BaseModel):
     margin: float | None = Field(
         None, ge=0, le=2,
         description="Required distance gap to the second-best identity; None = default.",
+    )
+    person_threshold_ratio: float | None = Field(
+        None, gt=0, le=1,
+        description="If set, each resident's threshold is min(threshold, ratio x distance to "
+        "the nearest other resident); None = one global threshold (the measured default).",
     )
 
 
@@ -35,6 +40,14 @@ class LivenessConfig(BaseModel):
     max_seconds: float = Field(
         3.0, gt=0, le=3.0, description="Give up and deny when liveness is unproven after this."
     )
+    min_eye_distance_px: float = Field(
+        24.0, ge=8, le=400,
+        description="Faces with eyes closer than this (full-frame px) give no liveness evidence.",
+    )
+    evidence_frames: int = Field(
+        2, ge=1, le=10,
+        description="Frames of confirmed non-rigid motion needed before a face counts as live.",
+    )
 
 
 class FaceConfig(BaseModel):
@@ -45,11 +58,15 @@ class FaceConfig(BaseModel):
     detect_width_px: int = Field(
         480, ge=160, le=1920, description="Frames are downscaled to this width for detection."
     )
+    detect_upsample: int = Field(
+        0, ge=0, le=2,
+        description="Extra detector upsampling (0 finds faces of 80 px and up; 1 is slower).",
+    )
     min_face_px: int = Field(
         80, ge=32, le=1000, description="Smallest face (box height, full-frame px) to recognise."
     )
     min_sharpness: float = Field(
-        40.0, ge=0, description="Lowest variance of the Laplacian on the face crop (blur gate)."
+        15.0, ge=0, description="Lowest variance of the Laplacian on the face crop (blur gate)."
     )
     max_yaw_ratio: float = Field(
         0.35, gt=0, le=1,

@@ -19,3 +19,14 @@ class StorageConfig(BaseModel):
     event_retention_days: int = Field(
         180, ge=180, le=3650, description="Events are kept at least 180 days (GB 50396)."
     )
+    snapshot_jpeg_quality: int = Field(
+        85, ge=50, le=100, description="JPEG quality (OpenCV scale) of stored face crops."
+    )
+    snapshot_margin_fraction: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="Margin added around the face box on each side, as a fraction of its size.",
+    )
+    snapshot_max_side_px: int = Field(
+        320, ge=64, le=1024,
+        description="Face crops are downscaled so their longer side is at most this many pixels.",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 
 from gate.errors import GateError
@@ -19,8 +20,11 @@ def face_recognition() -> ModuleType:
     global _module
     if _module is None:
         try:
-            importlib.import_module("pkg_resources")
-            importlib.import_module("face_recognition_models")
+            with warnings.catch_warnings():
+                # face_recognition_models uses pkg_resources, deprecated but pinned (<81).
+                warnings.simplefilter("ignore", UserWarning)
+                importlib.import_module("pkg_resources")
+                importlib.import_module("face_recognition_models")
         except ImportError as err:
             raise FaceModelsMissingError(
                 "face_recognition_models cannot be imported (it needs setuptools<81 for "

@@ -16,7 +16,12 @@ import cv2
 import numpy as np
 
 from gate.errors import ImageError
-from gate.vision.liveness.base import LivenessCheck, LivenessResult, LivenessSession, LivenessVerdict
+from gate.vision.liveness.base import (
+    LivenessCheck,
+    LivenessResult,
+    LivenessSession,
+    LivenessVerdict,
+)
 from gate.vision.quality import QualityReport, assess
 from gate.vision.recognisers.base import Recogniser
 from gate.vision.tracker import IouTracker, Track
@@ -122,7 +127,8 @@ class FacePipeline:
     def process(self, frame: Frame) -> list[FaceOutcome]:
         """Run one frame; returns the outcomes decided on it."""
         image = frame.image
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or not image.size:
+        usable = isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3
+        if not usable or not image.size:
             raise ImageError(f"frame {frame.index} is not a BGR image")
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         faces = self.detector.detect(rgb)

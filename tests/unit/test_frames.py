@@ -88,10 +88,17 @@ def test_replay_camera_realtime_drops_frames_when_reader_is_slow() -> None:
 def test_replay_camera_outage_delivers_nothing_then_recovers() -> None:
     images = [np.full((8, 8, 3), i, np.uint8) for i in range(20)]
     camera = ReplayCamera([Clip("c", images, fps=10)], realtime=False, outage=(0.5, 1.0))
-    indices = []
+    indices, lost_reads = [], 0
     while True:
         try:
-            indices.append(camera.read(0).index)
+            frame = camera.read(0)
         except ReplayFinishedError:
             break
+        if frame is None:
+            lost_reads += 1
+            assert not camera.healthy
+        else:
+            indices.append(frame.index)
+            assert camera.healthy
     assert indices == [0, 1, 2, 3, 4, *range(10, 20)]
+    assert lost_reads == 1

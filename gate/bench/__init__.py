@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print JSON; numbers go into docs/numbers.md."""

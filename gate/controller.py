@@ -1,0 +1,190 @@
+"""The gate's main loop: newest frame -> face pipeline -> policy -> durable log -> relay.
+
+The ordering is the safety contract: a decision is committed to the event log before
+the relay is driven, and nothing here ever opens the door except `DoorDriver.grant`
+after a granting decision. Any error in a frame leaves the door in its current (locked)
+state and is logged once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gate.clock import Clock
+from gate.directory.store import DirectoryStore
+from gate.door.driver import DoorDriver
+from gate.door.state_machine import DoorEvent
+from gate.errors import CameraError, GateError, HardwareError, ImageError
+from gate.eventlog.snapshots import SnapshotStore
+from gate.eventlog.store import EventLog, EventRecord
+from gate.face_access import face_request
+from gate.policy.engine import PolicySettings, decide
+from gate.policy.model import Decision, DirectorySnapshot
+from gate.vision.face_pipeline import FaceOutcome, FacePipeline
+from gate.vision.frames import FrameSource
+
+logger = logging.getLogger(__name__)
+
+DECISION_EVENT = "access_decision"
+
+
+@dataclass(frozen=True)
+class DecisionReport:
+    """What happened to one tracked face, for displays and benchmarks."""
+
+    outcome: FaceOutcome
+    decision: Decision
+    record: EventRecord
+    relay_energised_at: float | None  # monotonic seconds, None when not granted
+
+    @property
+    def latency_ms(self) -> float:
+        """First frame with the face -> relay energised (or -> decision committed)."""
+        end = self.relay_energised_at
+        if end is None:
+            end = self.outcome.decided_at
+        return (end - self.outcome.first_seen_at) * 1000.0
+
+
+def record_door_event(event_log: EventLog, event: DoorEvent) -> EventRecord:
+    """Commit a door event (the door driver's `on_event`)."""
+    return event_log.append(
+        str(event.type), evidence={"detail": event.detail} if event.detail else None
+    )
+
+
+class GateController:
+    """Owns the loop; everything it uses is built elsewhere and passed in."""
+
+    def __init__(
+        self,
+        *,
+        gate_id: str,
+        camera: FrameSource,
+        pipeline: FacePipeline,
+        directory: DirectoryStore,
+        policy: PolicySettings,
+        event_log: EventLog,
+        snapshots: SnapshotStore,
+        door: DoorDriver,
+        clock: Clock,
+        on_decision: Callable[[DecisionReport], None] | None = None,
+    ) -> None:
+        self.gate_id = gate_id
+        self.camera = camera
+        self.pipeline = pipeline
+        self.directory = directory
+        self.policy = policy
+        self.event_log = event_log
+        self.snapshots = snapshots
+        self.door = door
+        self.clock = clock
+        self.on_decision = on_decision
+        self.reports: list[DecisionReport] = []
+        self.frames_processed = 0
+        self.frame_errors = 0
+        self._snapshot: DirectorySnapshot | None = None
+        self._camera_was_healthy = True
+        self._stop = threading.Event()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask `run` to return after the current frame."""
+        self._stop.set()
+
+    def run(self, duration_seconds: float | None = None) -> None:
+        """Process frames until stopped, the camera ends, or `duration_seconds` passed."""
+        deadline = None if duration_seconds is None else self.clock.monotonic() + duration_seconds
+        while not self._stop.is_set():
+            if deadline is not None and self.clock.monotonic() >= deadline:
+                return
+            try:
+                if not self.step(timeout_seconds=0.2):
+                    return
+            except GateError:
+                logger.exception("frame skipped after an error; the door stays locked")
+
+    def step(self, timeout_seconds: float = 0.2) -> bool:
+        """Process the newest frame; False once the camera has ended for good."""
+        try:
+            frame = self.camera.read(timeout_seconds)
+        except CameraError as err:
+            logger.info("camera ended: %s", err)
+            return False
+        self._watch_camera_health()
+        if frame is None:
+            return True
+        try:
+            outcomes = self.pipeline.process(frame)
+        except ImageError as err:
+            self.frame_errors += 1
+            logger.error("unusable frame ignored: %s", err)
+            return True
+        self.frames_processed += 1
+        for outcome in outcomes:
+            self._decide(outcome)
+        return True
+
+    def _watch_camera_health(self) -> None:
+        healthy = self.camera.healthy
+        if healthy != self._camera_was_healthy:
+            self._camera_was_healthy = healthy
+            self.event_log.append("camera_lost" if not healthy else "camera_restored")
+            if not healthy:
+                # Evidence from before an outage must not combine with evidence after it.
+                self.pipeline.reset()
+
+    def directory_snapshot(self) -> DirectorySnapshot:
+        """The directory as policy sees it, re-read only when it changed."""
+        if self._snapshot is None or self._snapshot.version != self.directory.version:
+            self._snapshot = self.directory.snapshot()
+        return self._snapshot
+
+    def _release(self, decision: Decision, record: EventRecord) -> float | None:
+        """Drive the relay for a committed grant; a refusing door is itself an event."""
+        history = self.door.hardware.relay_history
+        changes_before = len(history)
+        try:
+            self.door.grant(decision.subject)
+        except HardwareError as err:
+            logger.error("granted decision %s could not open the door: %s", record.sequence, err)
+            self.event_log.append("door_command_failed", subject=decision.subject,
+                                  reason="hardware_error",
+                                  evidence={"decision_sequence": record.sequence,
+                                            "error": str(err)})
+            return None
+        self.directory.record_entry(decision)
+        if len(history) > changes_before and history[-1][1]:
+            return history[-1][0]
+        return self.clock.monotonic()  # already released (exit button, hold): pulse extended
+
+    def _decide(self, outcome: FaceOutcome) -> DecisionReport:
+        request = face_request(outcome, self.gate_id, self.clock.now())
+        decision = decide(request, self.directory_snapshot(), self.policy)
+        snapshot_ref = self.snapshots.save_jpeg(outcome.frame.image, outcome.box)
+        evidence = dict(decision.evidence)
+        evidence["alarm"] = decision.alarm
+        evidence["first_frame_to_decision_ms"] = round(
+            (outcome.decided_at - outcome.first_seen_at) * 1000.0, 1
+        )
+        # Durable first: the record is committed before the relay can move.
+        record = self.event_log.append(
+            DECISION_EVENT,
+            subject=decision.subject,
+            decision="granted" if decision.granted else "denied",
+            reason=str(decision.reason),
+            evidence=evidence,
+            snapshot_ref=snapshot_ref,
+        )
+        relay_at = None
+        if decision.granted:
+            relay_at = self._release(decision, record)
+        report = DecisionReport(outcome, decision, record, relay_at)
+        self.reports.append(report)
+        if self.on_decision is not None:
+            self.on_decision(report)
+        return report

@@ -1,0 +1,1 @@
+"""Offline evaluation of the gate's recognisers on a labelled dataset (`gate eval ...`)."""

@@ -1,0 +1,262 @@
+"""Build a gate from its config (nothing is built at import time) and run it."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.clock import Clock, SystemClock
+from gate.config import GateConfig
+from gate.controller import DecisionReport, GateController, record_door_event
+from gate.directory.store import DirectoryStore
+from gate.door.driver import DoorDriver
+from gate.door.hardware import DoorHardware
+from gate.door.state_machine import DoorEvent, DoorStateMachine
+from gate.errors import ConfigError, HardwareError
+from gate.eventlog.snapshots import SnapshotStore
+from gate.eventlog.store import EventLog
+from gate.policy.engine import PolicySettings
+from gate.safety import config_warnings
+from gate.vision.detection import HogFaceDetector
+from gate.vision.face_pipeline import FacePipeline, MatchVote, PipelineSettings
+from gate.vision.frames import FrameSource, OpenCVCamera
+from gate.vision.gallery import Gallery, decide
+from gate.vision.liveness.registry import create_liveness
+from gate.vision.lookalikes import find_lookalikes, person_thresholds
+from gate.vision.recognisers.base import Recogniser
+from gate.vision.recognisers.registry import (
+    create_recogniser,
+    effective_margin,
+    effective_threshold,
+)
+
+logger = logging.getLogger(__name__)
+
+DB_NAME = "gate.db"
+
+
+@dataclass
+class GateStores:
+    """The gate's persistent state: one SQLite file and a snapshot folder."""
+
+    event_log: EventLog
+    directory: DirectoryStore
+    snapshots: SnapshotStore
+
+    def close(self) -> None:
+        self.directory.close()
+        self.event_log.close()
+
+
+def open_stores(config: GateConfig, clock: Clock) -> GateStores:
+    """Open (creating if needed) the event log, directory and snapshots under `data_dir`."""
+    data_dir = Path(config.storage.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = data_dir / DB_NAME
+    return GateStores(
+        event_log=EventLog(db, config.gate_id, clock),
+        directory=DirectoryStore(db, clock),
+        snapshots=SnapshotStore(data_dir / "snapshots", config.storage.snapshot_retention_days,
+                                clock),
+    )
+
+
+class GalleryMatcher:
+    """The gallery plus the operating point: a probe vector in, a `MatchVote` out."""
+
+    def __init__(self, gallery: Gallery, threshold: float, margin: float) -> None:
+        self.gallery = gallery
+        self.threshold = threshold
+        self.margin = margin
+
+    def __call__(self, vector: object) -> MatchVote:
+        match = self.gallery.match(vector)
+        verdict = decide(match, self.threshold, self.margin)
+        return MatchVote(
+            person_id=verdict.person_id,
+            reason=verdict.reason,
+            distance=_finite(match.best_distance),
+            margin=_finite(match.margin),
+            second_person_id=match.second_id,
+        )
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def load_gallery(
+    directory: DirectoryStore,
+    recogniser: Recogniser,
+    lookalike_threshold: float,
+    person_threshold_ratio: float | None = None,
+) -> Gallery:
+    """Every template of the configured recogniser, and refreshed look-alike flags.
+
+    A corrupt template row is skipped and reported once; the rest of the gallery works.
+    """
+    templates = directory.face_templates(recogniser.name)
+    if directory.corrupt_templates:
+        logger.error("skipped %d corrupt face template(s) in the gallery",
+                     directory.corrupt_templates)
+    gallery = Gallery(templates, metric=recogniser.metric, dimension=recogniser.dimension)
+    flag_lookalikes(directory, gallery, lookalike_threshold)
+    if person_threshold_ratio is not None:
+        gallery.set_person_thresholds(
+            person_thresholds(gallery, lookalike_threshold, person_threshold_ratio)
+        )
+    return gallery
+
+
+def flag_lookalikes(directory: DirectoryStore, gallery: Gallery, threshold: float) -> set[str]:
+    """Mark residents whose face sits within `threshold` of another's; clear the rest."""
+    flagged = set(find_lookalikes(gallery, threshold))
+    snapshot = directory.snapshot()
+    with directory.batch():
+        for person in snapshot.people.values():
+            wanted = person.person_id in flagged
+            if person.lookalike_flag != wanted:
+                directory.upsert_person(dataclasses.replace(person, lookalike_flag=wanted))
+    if flagged:
+        logger.warning("%d resident(s) look alike another and need a second factor", len(flagged))
+    return flagged
+
+
+def build_pipeline(config: GateConfig, recogniser: Recogniser, gallery: Gallery) -> FacePipeline:
+    """The face pipeline with the configured detector, recogniser, matcher and liveness."""
+    face = config.face
+    matcher = GalleryMatcher(gallery, effective_threshold(face.recogniser),
+                             effective_margin(face.recogniser))
+    settings = PipelineSettings(
+        min_face_px=face.min_face_px,
+        min_sharpness=face.min_sharpness,
+        max_yaw_ratio=face.max_yaw_ratio,
+        agreement_frames=face.agreement_frames,
+        encode_every_frames=face.encode_every_frames,
+        max_decision_seconds=face.liveness.max_seconds,
+    )
+    return FacePipeline(HogFaceDetector(face.detect_width_px, upsample=face.detect_upsample),
+                        recogniser, matcher, create_liveness(face.liveness), settings)
+
+
+@dataclass
+class Gate:
+    """A fully wired gate; `close()` drives the door to its fail mode and closes the stores."""
+
+    config: GateConfig
+    controller: GateController
+    stores: GateStores
+    door: DoorDriver
+    recogniser: Recogniser
+    gallery: Gallery
+
+    def reload_gallery(self) -> None:
+        """Re-read the templates (after enrolment or a sync) and swap them in."""
+        threshold = effective_threshold(self.config.face.recogniser)
+        self.gallery = load_gallery(self.stores.directory, self.recogniser, threshold,
+                                    self.config.face.recogniser.person_threshold_ratio)
+        self.controller.pipeline.matcher = GalleryMatcher(
+            self.gallery, threshold, effective_margin(self.config.face.recogniser)
+        )
+
+    def close(self) -> None:
+        try:
+            self.door.close()
+        finally:
+            self.controller.camera.close()
+            self.stores.close()
+
+
+def build_gate(
+    config: GateConfig,
+    *,
+    camera: FrameSource,
+    door_hardware: DoorHardware,
+    clock: Clock | None = None,
+    recogniser: Recogniser | None = None,
+    on_decision: Callable[[DecisionReport], None] | None = None,
+    on_door_event: Callable[[DoorEvent], None] | None = None,
+) -> Gate:
+    """Wire every part of a gate; the caller supplies the camera and the door hardware."""
+    clock = clock or SystemClock()
+    stores = open_stores(config, clock)
+    recogniser = recogniser or create_recogniser(config.face.recogniser)
+    gallery = load_gallery(stores.directory, recogniser,
+                           effective_threshold(config.face.recogniser),
+                           config.face.recogniser.person_threshold_ratio)
+    pipeline = build_pipeline(config, recogniser, gallery)
+    def door_event(event: DoorEvent) -> None:
+        record_door_event(stores.event_log, event)
+        if on_door_event is not None:
+            on_door_event(event)
+
+    door = DoorDriver(DoorStateMachine(config.door, clock), door_hardware, clock,
+                      on_event=door_event)
+    controller = GateController(
+        gate_id=config.gate_id, camera=camera, pipeline=pipeline,
+        directory=stores.directory,
+        policy=PolicySettings(face_only_allowed=config.face.face_only_allowed),
+        event_log=stores.event_log, snapshots=stores.snapshots, door=door, clock=clock,
+        on_decision=on_decision,
+    )
+    stores.event_log.append("gate_started", evidence={
+        "recogniser": recogniser.name, "liveness": config.face.liveness.type,
+        "gallery_people": len(gallery.person_ids), "fail_mode": config.door.fail_mode,
+    })
+    return Gate(config, controller, stores, door, recogniser, gallery)
+
+
+def open_gpio_hardware(config: GateConfig) -> DoorHardware:
+    """The door on the Pi's header; `HardwareError` in one sentence where there is no GPIO."""
+    backend = config.door.backend
+    if backend.type != "gpio":
+        raise ConfigError(
+            f"door.backend.type: `gate run` drives real hardware, not {backend.type!r}"
+        )
+    from gate.door.gpio_backend import GpioDoorHardware
+
+    return GpioDoorHardware(backend, config.door.fail_mode)
+
+
+def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
+    """`gate run`: a real camera and GPIO; SIGTERM/SIGINT drive the door to its fail mode."""
+    from gate.logging_setup import configure_logging
+
+    configure_logging(config.logging.level, config.logging.json_format)
+    for warning in config_warnings(config):
+        logger.warning("%s", warning)
+    if config.camera.kind != "opencv":
+        raise ConfigError("camera.kind: `gate run` needs `opencv` (replay is for `gate demo`)")
+    try:
+        hardware = open_gpio_hardware(config)
+    except HardwareError as err:
+        print(f"error: {err}")  # noqa: T201 - the one sentence the operator needs
+        return 1
+    cam = config.camera
+    camera = OpenCVCamera(
+        cam.source, width_px=cam.width_px, height_px=cam.height_px, fps=cam.fps,
+        reconnect_initial_seconds=cam.reconnect_initial_seconds,
+        reconnect_max_seconds=cam.reconnect_max_seconds,
+        stale_frame_seconds=cam.stale_frame_seconds,
+    )
+    gate = build_gate(config, camera=camera, door_hardware=hardware)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        logger.info("signal %d: stopping; door goes to its fail mode", signum)
+        stop.set()
+        gate.controller.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    gate.door.start()
+    try:
+        gate.controller.run(duration_seconds)
+    finally:
+        gate.close()
+    return 0
