@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     green. Check the pieces first, then import it while trapping SystemExit.
     """
     try:
-        importlib.import_module("pkg_resources")
-        importlib.import_module("face_recognition_models")
-        importlib.import_module("face_recognition")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # pkg_resources' deprecation notice
+            importlib.import_module("pkg_resources")
+            importlib.import_module("face_recognition_models")
+            importlib.import_module("face_recognition")
     except (ImportError, SystemExit) as err:
         pytest.exit(f"face_recognition is not usable ({err!r}); run scripts/install.sh", 3)
 
