@@ -27,6 +27,9 @@ pip install dlib-bin click numpy pillow "setuptools<81"
 pip install --no-deps "$wheel_cache"/face_recognition_models-0.3.0-*.whl \
   "$wheel_cache"/face_recognition-1.3.0-*.whl
 pip install -e ".[test]"
+# Only for its sample face pictures (demo fallback without the dev data); its code and
+# heavy dependencies are never used, hence --no-deps.
+pip install --no-deps insightface==2.1
 # Fail here, loudly, rather than let `import face_recognition` quit() with exit code 0.
 .venv/bin/python -c "import pkg_resources, face_recognition_models, dlib; print('face models ok')" \
   2>/dev/null | grep -q "face models ok" || { echo "face_recognition_models unusable" >&2; exit 1; }

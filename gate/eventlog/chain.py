@@ -20,42 +20,30 @@ each hash commits to the whole history before it: editing, deleting, inserting o
 event breaks the chain at that point. Anyone holding the wire fields (the aggregator on ingest, an
 auditor with an export) can recompute it without the gate's database.
 
-This module is pure standard library on purpose, so the wire schema can be shared unchanged.
+The canonical-JSON and hash functions live in ``wire/chain.py`` (shared with the aggregator)
+and are re-exported here under their old names.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-GENESIS_HASH = "0" * 64
-"""``prev_hash`` of the first event ever written by a gate."""
-
-HASHED_FIELDS: tuple[str, ...] = (
-    "event_id",
-    "gate_id",
-    "sequence",
-    "occurred_at",
-    "type",
-    "subject",
-    "decision",
-    "reason",
-    "evidence",
-    "snapshot_ref",
-    "prev_hash",
+from wire.chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    WIRE_FIELDS,
+    canonical_bytes,
+    canonical_json,
+    compute_hash,
 )
-"""Wire fields covered by the hash (every wire field except ``hash`` itself)."""
 
-WIRE_FIELDS: tuple[str, ...] = (*HASHED_FIELDS, "hash")
-
-
-def canonical_json(value: Any) -> str:
-    """JSON text in the canonical form: sorted keys, no whitespace, UTF-8 kept, no NaN/Infinity."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+__all__ = [
+    "GENESIS_HASH", "HASHED_FIELDS", "WIRE_FIELDS", "EventRecord", "canonical_bytes",
+    "canonical_json", "compute_hash", "format_timestamp", "normalise_evidence", "parse_timestamp",
+]
 
 
 def normalise_evidence(evidence: dict[str, Any] | None) -> dict[str, Any]:
@@ -95,20 +83,6 @@ def format_timestamp(moment: datetime) -> str:
 def parse_timestamp(text: str) -> datetime:
     """Inverse of :func:`format_timestamp`."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def canonical_bytes(body: dict[str, Any]) -> bytes:
-    """The bytes that are hashed: the canonical JSON of the :data:`HASHED_FIELDS` of `body`."""
-    try:
-        hashed = {name: body[name] for name in HASHED_FIELDS}
-    except KeyError as err:
-        raise ValueError(f"event is missing wire field {err.args[0]!r}") from err
-    return canonical_json(hashed).encode("utf-8")
-
-
-def compute_hash(body: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical form of `body` (a wire dict, with or without ``hash``)."""
-    return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
 @dataclass(frozen=True)
