@@ -60,14 +60,15 @@ class ReplayCamera(FrameSource):
     ) -> None:
         if not clips:
             raise ValueError("a replay needs at least one clip")
-        self._images: list[np.ndarray] = []
+        # Frames are referenced, not copied: a clip may decode them only when they are shown.
+        self._frames: list[tuple[int, int]] = []  # (clip index, offset in clip)
         self._times: list[float] = []
         self._clip_of: list[int] = []
         self.clips = list(clips)
         clip_start = 0.0
         for clip_index, clip in enumerate(clips):
-            for offset, image in enumerate(clip.images):
-                self._images.append(image)
+            for offset in range(len(clip.images)):
+                self._frames.append((clip_index, offset))
                 # Times from the index, not summed steps, so float error does not accumulate.
                 self._times.append(round(clip_start + offset / clip.fps, 9))
                 self._clip_of.append(clip_index)
@@ -114,20 +115,21 @@ class ReplayCamera(FrameSource):
             time.sleep(min(remaining, 0.002))
 
     def _take(self, index: int, captured_at: float) -> Frame | None:
-        if index >= len(self._images):
+        if index >= len(self._frames):
             raise ReplayFinishedError("replay finished")
         if not self._realtime:
             if self._in_outage(self._times[index]):
                 # A stepped replay skips the frames a lost camera would not have delivered,
                 # and reports the loss with one empty read.
-                while index < len(self._images) and self._in_outage(self._times[index]):
+                while index < len(self._frames) and self._in_outage(self._times[index]):
                     index += 1
                 self._next_index = index
                 self._stepped_lost = True
                 return None
             self._stepped_lost = False
         self._next_index = index + 1
-        image = self._images[index]
+        clip_index, offset = self._frames[index]
+        image = self.clips[clip_index].images[offset]
         if index in self._corrupt:
             image = np.zeros((0, 0), dtype=np.uint8)
         return Frame(image, captured_at, index, self.clips[self._clip_of[index]].name)

@@ -7,13 +7,15 @@ and what happens at the door (exit button, forced door) at given times.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import cv2
 import numpy as np
 
+from gate.errors import CameraError
 from gate.vision.images import read_image
 from hw_sim.datasets import faces_dir
 from hw_sim.photo_attack import hand_moved_photo_frames, still_photo_frames
@@ -81,11 +83,63 @@ def fit_to_camera(image: np.ndarray, size: tuple[int, int] = CAMERA_SIZE) -> np.
     return canvas
 
 
+class StreamedVideo(Sequence[np.ndarray]):
+    """A video's frames decoded on demand (in order, as a replay reads them), letterboxed.
+
+    Keeps one decoded frame in memory instead of the whole clip, so a benchmark's peak
+    memory is the gate's, not the replay's.
+    """
+
+    def __init__(self, path: Path, max_frames: int) -> None:
+        self.path = path
+        capture = cv2.VideoCapture(str(path))
+        count = 0
+        while count < max_frames and capture.grab():
+            count += 1
+        capture.release()
+        if count == 0:
+            raise CameraError(f"video {path.name} holds no readable frame")
+        self._length = count
+        self._capture: cv2.VideoCapture | None = None
+        self._position = 0  # index of the next frame the capture will return
+        self._last: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[np.ndarray]: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        if self._last is not None and self._last[0] == index:
+            return self._last[1]
+        if self._capture is None or index < self._position:
+            if self._capture is not None:
+                self._capture.release()
+            self._capture = cv2.VideoCapture(str(self.path))
+            self._position = 0
+        while self._position < index:  # skip frames the gate was too busy to see
+            self._capture.grab()
+            self._position += 1
+        ok, image = self._capture.read()
+        self._position += 1
+        if not ok or image is None:
+            raise CameraError(f"video {self.path.name} ended early at frame {index}")
+        frame = fit_to_camera(image)
+        self._last = (index, frame)
+        return frame
+
+
 def video_clip(path: Path, name: str, expect: str, max_seconds: float = 4.0) -> Clip:
-    """A recorded person walking up, letterboxed to the camera size."""
+    """A recorded person walking up, letterboxed to the camera size, decoded as it plays."""
     fps = video_fps(path)
-    frames = read_video_frames(path, max_frames=round(max_seconds * fps))
-    return Clip(name, [fit_to_camera(f.image) for f in frames], fps, expect=expect)
+    return Clip(name, StreamedVideo(path, round(max_seconds * fps)), fps, expect=expect)
 
 
 def video_stills(path: Path, indices: tuple[int, ...]) -> tuple[np.ndarray, ...]:
