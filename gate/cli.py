@@ -46,7 +46,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gate.demo import run_demo
 
-    return run_demo(scenario=args.scenario, duration_seconds=args.duration, data_dir=args.data_dir)
+    return run_demo(scenario=args.scenario, duration_seconds=args.duration, data_dir=args.data_dir,
+                    door_backend=args.door)
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
@@ -82,6 +83,18 @@ def _cmd_bench_face(args: argparse.Namespace) -> int:
     return bench_face_command(as_json=args.json, quick=args.quick)
 
 
+def _cmd_bench_aggregator(args: argparse.Namespace) -> int:
+    from aggregator.bench import aggregator_bench_command
+
+    return aggregator_bench_command(args.db, args.events, args.json)
+
+
+def _cmd_bench_bridge(args: argparse.Namespace) -> int:
+    from gate.bench.bridge import bench_bridge_command
+
+    return bench_bridge_command(as_json=args.json, samples=args.samples)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `gate` command."""
     parser = argparse.ArgumentParser(prog="gate", description=__doc__)
@@ -92,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="scenario name (see `gate demo --scenario list`)")
     demo.add_argument("--duration", type=float, default=None,
                       help="stop after this many seconds (default: when the scenario ends)")
+    demo.add_argument("--door", choices=("sim", "osdp"), default="sim",
+                      help="sim: GPIO pins on MockFactory; osdp: a simulated OSDP board on a pty")
     demo.add_argument("--data-dir", type=Path, default=None,
                       help="keep the demo's database here (default: a temporary folder)")
     demo.set_defaults(func=_cmd_demo)
@@ -135,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     face.add_argument("--json", action="store_true")
     face.add_argument("--quick", action="store_true", help="fewer arrivals (for CI)")
     face.set_defaults(func=_cmd_bench_face)
+    bridge = bench_sub.add_parser("bridge", help="OSDP board: grant-to-relay and card-to-"
+                                  "decision latency, offline detection (simulated board)")
+    bridge.add_argument("--json", action="store_true")
+    bridge.add_argument("--samples", type=int, default=40, help="grants and cards to time")
+    bridge.set_defaults(func=_cmd_bench_bridge)
+    agg = bench_sub.add_parser("aggregator", help="ingest rate, query p95, gate-to-central latency")
+    agg.add_argument("--db", default="sqlite", help="`sqlite` or a postgresql+psycopg:// URL")
+    agg.add_argument("--events", type=int, default=100_000, help="rows to load (N)")
+    agg.add_argument("--json", action="store_true")
+    agg.set_defaults(func=_cmd_bench_aggregator)
     return parser
 
 

@@ -146,6 +146,13 @@ class GateController:
 
     def _release(self, decision: Decision, record: EventRecord) -> float | None:
         """Drive the relay for a committed grant; a refusing door is itself an event."""
+        if not getattr(self.door.hardware, "online", True):
+            # An OSDP board that is offline: record it; a failed release would latch the
+            # door driver in its fail mode.
+            self.event_log.append("door_command_failed", subject=decision.subject,
+                                  reason="board_offline",
+                                  evidence={"decision_sequence": record.sequence})
+            return None
         history = self.door.hardware.relay_history
         changes_before = len(history)
         try:

@@ -145,7 +145,10 @@ def summary_table(scenario: Scenario, rows: list[tuple[str, str, DecisionReport]
     return table
 
 
-def run_demo(scenario: str, duration_seconds: float | None, data_dir: Path | None) -> int:
+def run_demo(
+    scenario: str, duration_seconds: float | None, data_dir: Path | None,
+    door_backend: str = "sim",
+) -> int:
     """Run a scenario end to end on hw_sim; returns 0 when every arrival was decided right."""
     console = Console(width=None if sys.stdout.isatty() else 120)
     if scenario == "list":
@@ -163,7 +166,18 @@ def run_demo(scenario: str, duration_seconds: float | None, data_dir: Path | Non
         camera = ReplayCamera(story.clips, realtime=True, outage=story.camera_outage,
                               corrupt_frame_indices=story.corrupt_frames)
         clock = SystemClock()
-        door = SimDoor(clock, fail_mode=config.door.fail_mode)
+        board = None
+        if door_backend == "osdp":
+            from hw_sim.osdp_board import board_config, open_simulated_osdp_door
+
+            board, hardware = open_simulated_osdp_door(config.door.fail_mode, clock=clock)
+            config.door.backend = board_config(board)
+            door = board.door  # the same door physics, behind the board's relay
+            console.print(f"door over OSDP on {board.port}, secure channel "
+                          f"{'up' if hardware.wait_online(5) else 'DOWN'}")
+        else:
+            door = SimDoor(clock, fail_mode=config.door.fail_mode)
+            hardware = door.hardware
         names = {e.person_id: e.display_name for e in story.enrolees}
         display = DemoDisplay(console, camera, names)
 
@@ -172,7 +186,7 @@ def run_demo(scenario: str, duration_seconds: float | None, data_dir: Path | Non
             if report.decision.granted:
                 door.person_walks_through(after_seconds=0.6, pass_seconds=1.5)
 
-        gate = build_gate(config, camera=camera, door_hardware=door.hardware, clock=clock,
+        gate = build_gate(config, camera=camera, door_hardware=hardware, clock=clock,
                           on_decision=on_decision, on_door_event=display.door)
         templates = enrol_scenario(gate.stores.directory, gate.recogniser, story.enrolees)
         gate.reload_gallery()
@@ -192,6 +206,8 @@ def run_demo(scenario: str, duration_seconds: float | None, data_dir: Path | Non
             stop.set()
             gate.close()
             door.stop()
+            if board is not None:
+                board.close()
         console.print(summary_table(story, display.rows))
         report = verify_log(folder / DB_NAME)
         console.print(f"event log: {report.events_checked} events, hash chain "

@@ -13,15 +13,17 @@ from pathlib import Path
 from gate.clock import Clock, SystemClock
 from gate.config import GateConfig
 from gate.controller import DecisionReport, GateController, record_door_event
+from gate.credentials import CredentialAccess, CredentialReport
 from gate.directory.store import DirectoryStore
 from gate.door.driver import DoorDriver
 from gate.door.hardware import DoorHardware
 from gate.door.state_machine import DoorEvent, DoorStateMachine
-from gate.errors import ConfigError, HardwareError
+from gate.errors import ConfigError, GateError
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog
 from gate.policy.engine import PolicySettings
 from gate.safety import config_warnings
+from gate.uplink.service import Uplink, build_uplink
 from gate.vision.detection import HogFaceDetector
 from gate.vision.face_pipeline import FacePipeline, MatchVote, PipelineSettings
 from gate.vision.frames import FrameSource, OpenCVCamera
@@ -154,6 +156,14 @@ class Gate:
     door: DoorDriver
     recogniser: Recogniser
     gallery: Gallery
+    uplink: Uplink | None = None
+    credentials: CredentialAccess | None = None
+
+    def start(self) -> None:
+        """Start the background parts: the door ticker and, if configured, the uplink."""
+        self.door.start()
+        if self.uplink is not None:
+            self.uplink.start()
 
     def reload_gallery(self) -> None:
         """Re-read the templates (after enrolment or a sync) and swap them in."""
@@ -165,9 +175,12 @@ class Gate:
         )
 
     def close(self) -> None:
+        """Door to its fail mode first, then stop shipping, then close the stores."""
         try:
             self.door.close()
         finally:
+            if self.uplink is not None:
+                self.uplink.stop()
             self.controller.camera.close()
             self.stores.close()
 
@@ -181,6 +194,8 @@ def build_gate(
     recogniser: Recogniser | None = None,
     on_decision: Callable[[DecisionReport], None] | None = None,
     on_door_event: Callable[[DoorEvent], None] | None = None,
+    uplink_credential: str | None = None,
+    on_credential: Callable[[CredentialReport], None] | None = None,
 ) -> Gate:
     """Wire every part of a gate; the caller supplies the camera and the door hardware."""
     clock = clock or SystemClock()
@@ -208,7 +223,29 @@ def build_gate(
         "recogniser": recogniser.name, "liveness": config.face.liveness.type,
         "gallery_people": len(gallery.person_ids), "fail_mode": config.door.fail_mode,
     })
-    return Gate(config, controller, stores, door, recogniser, gallery)
+    gate = Gate(config, controller, stores, door, recogniser, gallery)
+    if hasattr(door_hardware, "when_card_read"):  # a board with a reader (OSDP)
+        gate.credentials = CredentialAccess(
+            gate_id=config.gate_id, directory=stores.directory, policy=controller.policy,
+            event_log=stores.event_log, door=door, clock=clock, on_decision=on_credential)
+        gate.credentials.attach(door_hardware)
+    if config.uplink.enabled:
+        gate.uplink = build_uplink(
+            config.uplink, db_path=Path(config.storage.data_dir) / DB_NAME,
+            event_log=stores.event_log, directory=stores.directory, snapshots=stores.snapshots,
+            on_synced=lambda _report: gate.reload_gallery(), credential=uplink_credential,
+        )
+    return gate
+
+
+def open_door_hardware(config: GateConfig) -> DoorHardware:
+    """The configured real door hardware: GPIO on the header or an OSDP board."""
+    backend = config.door.backend
+    if backend.type == "osdp":
+        from firmware_bridge.door_backend import open_osdp_hardware
+
+        return open_osdp_hardware(backend, config.door.fail_mode)
+    return open_gpio_hardware(config)
 
 
 def open_gpio_hardware(config: GateConfig) -> DoorHardware:
@@ -233,8 +270,8 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
     if config.camera.kind != "opencv":
         raise ConfigError("camera.kind: `gate run` needs `opencv` (replay is for `gate demo`)")
     try:
-        hardware = open_gpio_hardware(config)
-    except HardwareError as err:
+        hardware = open_door_hardware(config)
+    except GateError as err:  # HardwareError, or a missing/bad OSDP key
         print(f"error: {err}")  # noqa: T201 - the one sentence the operator needs
         return 1
     cam = config.camera
@@ -254,7 +291,7 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    gate.door.start()
+    gate.start()
     try:
         gate.controller.run(duration_seconds)
     finally:

@@ -12,6 +12,19 @@ python_bin=${GATE_PYTHON:-$(command -v python3.11 || command -v python3)}
 wheel_cache=${GATE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gate-wheels}
 quiet=(-q --disable-pip-version-check)
 
+# Headless Chromium for the console's browser tests, and a CJK font so Chinese renders
+# (Debian packages; Playwright drives /usr/bin/chromium, it never downloads a browser).
+apt_packages=()
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium chromium-driver)
+fc-list :lang=zh 2>/dev/null | grep -q . || apt_packages+=(fonts-wqy-microhei)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}"
+  else
+    echo "note: install ${apt_packages[*]} (sudo apt-get install) for the browser tests" >&2
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
 fi

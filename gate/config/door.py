@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,7 +50,66 @@ class SimBackendConfig(BaseModel):
     type: Literal["sim"] = "sim"
 
 
-DoorBackendConfig = Annotated[GpioBackendConfig | SimBackendConfig, Field(discriminator="type")]
+class OsdpBackendConfig(BaseModel):
+    """A door I/O board and card reader on an RS-485 line, spoken to over OSDP.
+
+    The gate is the OSDP control panel; the board's outputs, inputs and reader are
+    numbered from 0 as the board declares them. See docs/osdp.md for wiring and pairing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["osdp"] = "osdp"
+    port: str = Field(
+        "/dev/ttyUSB0", min_length=1, description="Serial port of the RS-485 adapter."
+    )
+    baud: Literal[9600, 19200, 38400, 57600, 115200, 230400] = Field(
+        115200, description="Line speed in bit/s; must match the board."
+    )
+    address: int = Field(1, ge=0, le=126, description="OSDP address of the board.")
+    scbk_env: str | None = Field(
+        "GATE_OSDP_SCBK",
+        description="Environment variable holding the board's secure channel key (32 hex).",
+    )
+    scbk_file: Path | None = Field(
+        None,
+        description="Root-only file (mode 0600/0400) holding the key as 32 hex digits; "
+        "used when the environment variable is unset.",
+    )
+    install_mode: bool = Field(
+        False,
+        description="First pairing only: let a factory-fresh board take the key over the "
+        "default install key. Never leave on in service.",
+    )
+    relay_output: int = Field(0, ge=0, le=255, description="Board output driving the lock.")
+    relay_energised_releases: bool = Field(
+        True, description="As for GPIO: True when energising the output releases the door."
+    )
+    door_contact_input: int | None = Field(0, ge=0, le=255, description="Door contact input.")
+    door_contact_open_when_active: bool = Field(
+        True, description="True: the contact input reads active while the door is open."
+    )
+    exit_button_input: int | None = Field(1, ge=0, le=255, description="Exit button input.")
+    fire_input: int | None = Field(2, ge=0, le=255, description="Fire panel input.")
+    tamper_input: int | None = Field(3, ge=0, le=255, description="Enclosure tamper input.")
+    reader_number: int = Field(0, ge=0, le=255, description="Reader whose cards/PINs count.")
+    offline_seconds: float = Field(
+        1.0, gt=0.1, le=10, description="No valid reply for this long declares the board offline."
+    )
+    command_timeout_seconds: float = Field(
+        0.3, gt=0.02, le=5, description="A relay command not acknowledged by then is undelivered."
+    )
+    reconnect_seconds: float = Field(
+        1.0, gt=0.1, le=60, description="Interval between attempts to bring an offline board back."
+    )
+    poll_interval_seconds: float = Field(
+        0.005, ge=0.001, le=0.1, description="How often the OSDP state machine runs."
+    )
+
+
+DoorBackendConfig = Annotated[
+    GpioBackendConfig | SimBackendConfig | OsdpBackendConfig, Field(discriminator="type")
+]
 
 
 class DoorConfig(BaseModel):

@@ -10,6 +10,7 @@ from gate.config.camera import CameraConfig
 from gate.config.door import DoorConfig
 from gate.config.face import FaceConfig
 from gate.config.storage import StorageConfig
+from gate.config.uplink import UplinkConfig
 
 
 class LoggingConfig(BaseModel):
@@ -36,3 +37,4 @@ class GateConfig(BaseModel):
     door: DoorConfig = Field(default_factory=DoorConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    uplink: UplinkConfig = Field(default_factory=UplinkConfig)

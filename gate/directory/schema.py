@@ -9,9 +9,10 @@ Times are ISO 8601 strings in UTC; face vectors are little-endian float32 blobs.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS dir_meta (
@@ -74,6 +75,25 @@ CREATE TABLE IF NOT EXISTS dir_face_templates (
 
 CREATE INDEX IF NOT EXISTS dir_face_templates_by_recogniser
     ON dir_face_templates (recogniser);
+
+-- Schema 2: cards and PINs. A card is stored as given; a PIN only as its scrypt hash
+-- (see gate/directory/credential_rows.py). One credential belongs to one person.
+CREATE TABLE IF NOT EXISTS dir_credentials (
+    credential_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id     TEXT NOT NULL REFERENCES dir_people (person_id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL CHECK (kind IN ('card', 'pin')),
+    value         TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    UNIQUE (kind, value)
+);
+
+CREATE INDEX IF NOT EXISTS dir_credentials_by_person ON dir_credentials (person_id);
+
+-- Directory-wide secrets that are not keys: the PIN hash salt (hex).
+CREATE TABLE IF NOT EXISTS dir_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -90,3 +110,12 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError(
             f"directory schema {found[0]} is newer than this software ({SCHEMA_VERSION})"
         )
+    # Schema 1 -> 2 only added tables (created above); record the upgrade.
+    conn.execute(
+        "UPDATE dir_meta SET value = ? WHERE key = 'schema_version' AND value < ?",
+        (SCHEMA_VERSION, SCHEMA_VERSION),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO dir_settings (key, value) VALUES ('pin_salt', ?)",
+        (secrets.token_hex(16),),
+    )

@@ -1,0 +1,1 @@
+"""HTTP routers of the aggregator, one per domain, all under /api/v1."""

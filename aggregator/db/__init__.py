@@ -1,0 +1,1 @@
+"""Storage of the aggregator: tables, engine and migrations."""

@@ -1,0 +1,205 @@
+"""Ingest of event batches: idempotent by event id, gaps and hash-chain breaks detected.
+
+One batch is one transaction: either every new event of it is stored with its gap and alarm
+rows, or (on any error) nothing is. Per gate, requests are serialised by a row lock on the gate
+(PostgreSQL) or by SQLite's single writer, so two replicas never race on the same gate's state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from aggregator.clock import Clock, iso
+from aggregator.db.models import Alarm, Event, Gate, Resident, SequenceGap
+from wire.chain import GENESIS_HASH, canonical_json, compute_hash
+from wire.schemas import EventBatch, IngestResult, WireEvent
+
+logger = logging.getLogger(__name__)
+
+EVENT_ALARMS = {"door_forced": "door_forced", "door_held_open": "door_held_open"}
+"""Gate event types that raise an alarm of the same kind."""
+
+BLACKLIST_REASON = "denied_blacklisted"
+
+
+class BatchRejectedError(ValueError):
+    """The batch is malformed as a whole (wrong gate, duplicate ids); nothing was stored."""
+
+
+@dataclass
+class IngestOutcome:
+    """The wire result plus what was stored (for MQTT and metrics)."""
+
+    result: IngestResult
+    stored: list[WireEvent] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
+
+
+class Ingestor:
+    """Stores batches; thread-safe (a lock serialises writers on SQLite)."""
+
+    def __init__(self, engine_dialect: str, clock: Clock) -> None:
+        self._dialect = engine_dialect
+        self._clock = clock
+        self._sqlite_lock = threading.Lock() if engine_dialect == "sqlite" else None
+
+    def ingest(self, conn: Connection, gate_id: str, batch: EventBatch) -> IngestOutcome:
+        """Store `batch` from the authenticated `gate_id` inside the caller's transaction."""
+        events = sorted(batch.events, key=lambda e: e.sequence)
+        _validate(gate_id, batch, events)
+        if self._sqlite_lock is None:
+            return self._ingest(conn, gate_id, events)
+        with self._sqlite_lock:
+            return self._ingest(conn, gate_id, events)
+
+    def _ingest(self, conn: Connection, gate_id: str, events: list[WireEvent]) -> IngestOutcome:
+        now = iso(self._clock())
+        gate = conn.execute(
+            select(Gate.last_sequence, Gate.last_hash).where(Gate.gate_id == gate_id)
+            .with_for_update()
+        ).one()
+        last_sequence, last_hash = int(gate.last_sequence), gate.last_hash
+        units = _units(conn, {e.subject for e in events if e.subject})
+        rows = [_row(e, now, units) for e in events]
+        inserted = self._insert(conn, rows)
+        stored = [e for e in events if e.event_id in inserted]
+
+        hashes = {e.sequence: e.hash for e in events}
+        broken = [e for e in stored if not _chain_ok(conn, gate_id, e, hashes, last_sequence,
+                                                      last_hash)]
+        if broken:
+            conn.execute(update(Event).where(Event.event_id.in_([e.event_id for e in broken]))
+                         .values(chain_ok=False))
+        gaps = _new_gaps(last_sequence, stored)
+        late = [e.sequence for e in stored if e.sequence <= last_sequence]
+        if late:
+            _close_filled_gaps(conn, gate_id, late, now)
+        alarms = [(kind, e.event_id, "") for e in stored if (kind := _alarm_kind(e))]
+        alarms += [("chain_broken", e.event_id, f"sequence {e.sequence}") for e in broken[:1]]
+        alarms += [("sequence_gap", None, f"sequences {a}..{b}") for a, b in gaps]
+        for gap_from, gap_to in gaps:
+            conn.execute(SequenceGap.__table__.insert().values(
+                gate_id=gate_id, from_sequence=gap_from, to_sequence=gap_to, detected_at=now))
+        if alarms:
+            conn.execute(Alarm.__table__.insert(), [
+                {"kind": kind, "gate_id": gate_id, "event_id": event_id, "detail": detail,
+                 "raised_at": now} for kind, event_id, detail in alarms])
+        values: dict[str, object] = {"last_seen": now, "offline_alarmed": False}
+        newest = max(stored, key=lambda e: e.sequence, default=None)
+        if newest is not None and newest.sequence > last_sequence:
+            values.update(last_sequence=newest.sequence, last_hash=newest.hash)
+        conn.execute(update(Gate).where(Gate.gate_id == gate_id).values(**values))
+        if broken:
+            logger.warning("gate %s: hash chain broken at sequence %d", gate_id,
+                           broken[0].sequence)
+        result = IngestResult(accepted=len(stored), duplicates=len(events) - len(stored),
+                              gaps=gaps, chain_ok=not broken)
+        return IngestOutcome(result, stored, [kind for kind, _, _ in alarms])
+
+    def _insert(self, conn: Connection, rows: list[dict]) -> set[str]:
+        dialect = postgresql if self._dialect == "postgresql" else sqlite
+        statement = (dialect.insert(Event).on_conflict_do_nothing(index_elements=["event_id"])
+                     .returning(Event.event_id))
+        return {row[0] for row in conn.execute(statement, rows)}
+
+
+def _validate(gate_id: str, batch: EventBatch, events: list[WireEvent]) -> None:
+    if batch.gate_id != gate_id:
+        raise BatchRejectedError(
+            f"batch names gate {batch.gate_id!r} but the credential belongs to {gate_id!r}")
+    foreign = next((e for e in events if e.gate_id != gate_id), None)
+    if foreign is not None:
+        raise BatchRejectedError(
+            f"event {foreign.event_id} names gate {foreign.gate_id!r}, not {gate_id!r}")
+    if len({e.event_id for e in events}) != len(events):
+        raise BatchRejectedError("the batch repeats an event_id")
+    if len({e.sequence for e in events}) != len(events):
+        raise BatchRejectedError("the batch repeats a sequence number")
+    try:
+        for event in events:
+            canonical_json(event.evidence)
+    except ValueError as err:
+        raise BatchRejectedError(f"evidence is not canonical JSON: {err}") from err
+
+
+def _units(conn: Connection, subjects: set[str]) -> dict[str, str]:
+    if not subjects:
+        return {}
+    found = conn.execute(select(Resident.person_id, Resident.unit)
+                         .where(Resident.person_id.in_(subjects)))
+    return {person_id: unit for person_id, unit in found}
+
+
+def _row(event: WireEvent, now: str, units: dict[str, str]) -> dict:
+    plate = event.evidence.get("plate")
+    return {
+        "event_id": event.event_id, "gate_id": event.gate_id, "sequence": event.sequence,
+        "occurred_at": event.occurred_at, "type": event.type, "subject": event.subject,
+        "decision": event.decision, "reason": event.reason,
+        "evidence": canonical_json(event.evidence), "snapshot_ref": event.snapshot_ref,
+        "prev_hash": event.prev_hash, "hash": event.hash, "received_at": now,
+        "unit": units.get(event.subject or ""),
+        "plate": plate[:16] if isinstance(plate, str) else None, "chain_ok": True,
+    }
+
+
+def _chain_ok(conn: Connection, gate_id: str, event: WireEvent, hashes: dict[int, str],
+              last_sequence: int, last_hash: str | None) -> bool:
+    """The event hashes to its `hash` and links to its predecessor where that is known."""
+    if compute_hash(event.model_dump()) != event.hash:
+        return False
+    previous = event.sequence - 1
+    if previous == 0:
+        return event.prev_hash == GENESIS_HASH
+    expected = hashes.get(previous)
+    if expected is None and previous == last_sequence:
+        expected = last_hash
+    if expected is None and previous < last_sequence:
+        expected = conn.execute(select(Event.hash).where(
+            and_(Event.gate_id == gate_id, Event.sequence == previous))
+            .order_by(Event.id.desc()).limit(1)).scalar()
+    # Unknown predecessor (a gap, or the gate purged before first upload): a gap, not a break.
+    return expected is None or expected == event.prev_hash
+
+
+def _new_gaps(last_sequence: int, stored: list[WireEvent]) -> list[tuple[int, int]]:
+    gaps, high = [], last_sequence
+    for event in stored:  # sorted by sequence
+        if event.sequence > high + 1:
+            gaps.append((high + 1, event.sequence - 1))
+        high = max(high, event.sequence)
+    return gaps
+
+
+def _close_filled_gaps(conn: Connection, gate_id: str, late: list[int], now: str) -> None:
+    open_gaps = conn.execute(select(
+        SequenceGap.id, SequenceGap.from_sequence, SequenceGap.to_sequence).where(
+        and_(SequenceGap.gate_id == gate_id, SequenceGap.closed_at.is_(None),
+             SequenceGap.from_sequence <= max(late), SequenceGap.to_sequence >= min(late)))
+    ).all()
+    for gap in open_gaps:
+        present = conn.execute(select(func.count()).select_from(Event).where(
+            and_(Event.gate_id == gate_id, Event.sequence >= gap.from_sequence,
+                 Event.sequence <= gap.to_sequence))).scalar_one()
+        if present >= gap.to_sequence - gap.from_sequence + 1:
+            conn.execute(update(SequenceGap).where(SequenceGap.id == gap.id)
+                         .values(closed_at=now))
+
+
+def _alarm_kind(event: WireEvent) -> str | None:
+    if event.type in EVENT_ALARMS:
+        return EVENT_ALARMS[event.type]
+    if event.reason == BLACKLIST_REASON:
+        return "blacklist_hit"
+    return None
+
+
+def evidence_of(text: str) -> dict:
+    """Stored evidence text back to a dict."""
+    return json.loads(text)
