@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gate.clock import Clock
+from gate.decisions import DecisionExecutor
 from gate.directory.store import DirectoryStore
 from gate.door.driver import DoorDriver
 from gate.door.state_machine import DoorEvent
-from gate.errors import CameraError, GateError, HardwareError, ImageError
+from gate.errors import CameraError, GateError, ImageError
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog, EventRecord
 from gate.face_access import face_request
@@ -28,7 +29,6 @@ from gate.vision.frames import FrameSource
 
 logger = logging.getLogger(__name__)
 
-DECISION_EVENT = "access_decision"
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class GateController:
         snapshots: SnapshotStore,
         door: DoorDriver,
         clock: Clock,
+        executor: DecisionExecutor | None = None,
         on_decision: Callable[[DecisionReport], None] | None = None,
     ) -> None:
         self.gate_id = gate_id
@@ -82,6 +83,7 @@ class GateController:
         self.snapshots = snapshots
         self.door = door
         self.clock = clock
+        self.executor = executor or DecisionExecutor(event_log, door, directory, clock)
         self.on_decision = on_decision
         self.reports: list[DecisionReport] = []
         self.frames_processed = 0
@@ -144,52 +146,16 @@ class GateController:
             self._snapshot = self.directory.snapshot()
         return self._snapshot
 
-    def _release(self, decision: Decision, record: EventRecord) -> float | None:
-        """Drive the relay for a committed grant; a refusing door is itself an event."""
-        if not getattr(self.door.hardware, "online", True):
-            # An OSDP board that is offline: record it; a failed release would latch the
-            # door driver in its fail mode.
-            self.event_log.append("door_command_failed", subject=decision.subject,
-                                  reason="board_offline",
-                                  evidence={"decision_sequence": record.sequence})
-            return None
-        history = self.door.hardware.relay_history
-        changes_before = len(history)
-        try:
-            self.door.grant(decision.subject)
-        except HardwareError as err:
-            logger.error("granted decision %s could not open the door: %s", record.sequence, err)
-            self.event_log.append("door_command_failed", subject=decision.subject,
-                                  reason="hardware_error",
-                                  evidence={"decision_sequence": record.sequence,
-                                            "error": str(err)})
-            return None
-        self.directory.record_entry(decision)
-        if len(history) > changes_before and history[-1][1]:
-            return history[-1][0]
-        return self.clock.monotonic()  # already released (exit button, hold): pulse extended
-
     def _decide(self, outcome: FaceOutcome) -> DecisionReport:
         request = face_request(outcome, self.gate_id, self.clock.now())
         decision = decide(request, self.directory_snapshot(), self.policy)
         snapshot_ref = self.snapshots.save_jpeg(outcome.frame.image, outcome.box)
-        evidence = dict(decision.evidence)
-        evidence["alarm"] = decision.alarm
-        evidence["first_frame_to_decision_ms"] = round(
-            (outcome.decided_at - outcome.first_seen_at) * 1000.0, 1
+        decision_ms = round((outcome.decided_at - outcome.first_seen_at) * 1000.0, 1)
+        executed = self.executor.execute(
+            decision, snapshot_ref=snapshot_ref,
+            extra_evidence={"first_frame_to_decision_ms": decision_ms},
         )
-        # Durable first: the record is committed before the relay can move.
-        record = self.event_log.append(
-            DECISION_EVENT,
-            subject=decision.subject,
-            decision="granted" if decision.granted else "denied",
-            reason=str(decision.reason),
-            evidence=evidence,
-            snapshot_ref=snapshot_ref,
-        )
-        relay_at = None
-        if decision.granted:
-            relay_at = self._release(decision, record)
+        record, relay_at = executed.record, executed.relay_energised_at
         report = DecisionReport(outcome, decision, record, relay_at)
         self.reports.append(report)
         if self.on_decision is not None:

@@ -20,18 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.clock import Clock
-from gate.controller import DECISION_EVENT
+from gate.decisions import DOOR_COMMAND_FAILED, DecisionExecutor
 from gate.directory.credential_rows import CredentialType, hint
 from gate.directory.store import DirectoryStore
 from gate.door.driver import DoorDriver
-from gate.errors import HardwareError
 from gate.eventlog.store import EventLog, EventRecord
 from gate.policy.engine import PolicySettings, decide
 from gate.policy.model import AccessRequest, CredentialKind, Decision, MatchOutcome
 
 logger = logging.getLogger(__name__)
 
-DOOR_COMMAND_FAILED = "door_command_failed"
 ALARM_BOARD_EVENTS = frozenset({
     "board_offline", "board_key_refused", "board_tamper", DOOR_COMMAND_FAILED,
 })
@@ -87,6 +85,7 @@ class CredentialAccess:
         event_log: EventLog,
         door: DoorDriver,
         clock: Clock,
+        executor: DecisionExecutor | None = None,
         on_decision: Callable[[CredentialReport], None] | None = None,
     ) -> None:
         self.gate_id = gate_id
@@ -95,6 +94,7 @@ class CredentialAccess:
         self.event_log = event_log
         self.door = door
         self.clock = clock
+        self.executor = executor or DecisionExecutor(event_log, door, directory, clock)
         self.on_decision = on_decision
         self.reports: list[CredentialReport] = []
         self._indicate: Callable[[bool], None] | None = None
@@ -143,18 +143,9 @@ class CredentialAccess:
             request = credential_request(kind, person_id, self.gate_id, self.clock.now(),
                                          evidence)
             decision = decide(request, self.directory.snapshot(), self.policy)
-            body = dict(decision.evidence)
-            body["alarm"] = decision.alarm
-            # Durable first: the record is committed before the relay can move.
-            record = self.event_log.append(
-                DECISION_EVENT,
-                subject=decision.subject,
-                decision="granted" if decision.granted else "denied",
-                reason=str(decision.reason),
-                evidence=body,
-            )
+            executed = self.executor.execute(decision)
+            record, relay_at = executed.record, executed.relay_energised_at
             decided_at = time.monotonic()
-            relay_at = self._release(decision, record) if decision.granted else None
             report = CredentialReport(kind, decision, record, presented_at, decided_at,
                                       relay_at)
             self.reports.append(report)
@@ -162,33 +153,6 @@ class CredentialAccess:
         if self.on_decision is not None:
             self.on_decision(report)
         return report
-
-    def _release(self, decision: Decision, record: EventRecord) -> float | None:
-        hardware = self.door.hardware
-        if not getattr(hardware, "online", True):
-            # Refuse before the driver tries: a failed release would latch it faulted.
-            self._command_failed(decision, record, "board_offline", "the door board is offline")
-            return None
-        history = hardware.relay_history
-        changes_before = len(history)
-        try:
-            self.door.grant(decision.subject)
-        except HardwareError as err:
-            logger.error("granted decision %s could not open the door: %s", record.sequence, err)
-            self._command_failed(decision, record, "hardware_error", str(err))
-            return None
-        self.directory.record_entry(decision)
-        if len(history) > changes_before and history[-1][1]:
-            return history[-1][0]
-        return self.clock.monotonic()  # already released: the pulse was extended
-
-    def _command_failed(
-        self, decision: Decision, record: EventRecord, reason: str, error: str
-    ) -> None:
-        self.event_log.append(
-            DOOR_COMMAND_FAILED, subject=decision.subject, reason=reason,
-            evidence={"decision_sequence": record.sequence, "error": error, "alarm": True},
-        )
 
     def _feedback(self, granted: bool) -> None:
         indicate = self._indicate

@@ -227,7 +227,8 @@ def build_gate(
     if hasattr(door_hardware, "when_card_read"):  # a board with a reader (OSDP)
         gate.credentials = CredentialAccess(
             gate_id=config.gate_id, directory=stores.directory, policy=controller.policy,
-            event_log=stores.event_log, door=door, clock=clock, on_decision=on_credential)
+            event_log=stores.event_log, door=door, clock=clock,
+            executor=controller.executor, on_decision=on_credential)
         gate.credentials.attach(door_hardware)
     if config.uplink.enabled:
         gate.uplink = build_uplink(

@@ -14,8 +14,9 @@ import pytest
 
 from gate.clock import ManualClock
 from gate.config.door import DoorConfig
-from gate.controller import DECISION_EVENT, record_door_event
+from gate.controller import record_door_event
 from gate.credentials import CredentialAccess
+from gate.decisions import DECISION_EVENT
 from gate.directory.credential_rows import CredentialError, CredentialType
 from gate.directory.store import DirectoryStore, UnknownPersonError
 from gate.door.driver import DoorDriver
