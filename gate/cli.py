@@ -47,7 +47,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from gate.demo import run_demo
 
     return run_demo(scenario=args.scenario, duration_seconds=args.duration, data_dir=args.data_dir,
-                    door_backend=args.door)
+                    door_backend=args.door, central=not args.standalone)
 
 
 def _cmd_enroll(args: argparse.Namespace) -> int:
@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop after this many seconds (default: when the scenario ends)")
     demo.add_argument("--door", choices=("sim", "osdp"), default="sim",
                       help="sim: GPIO pins on MockFactory; osdp: a simulated OSDP board on a pty")
+    demo.add_argument("--standalone", action="store_true",
+                      help="one gate, no aggregator (residents enrolled on the gate itself)")
     demo.add_argument("--data-dir", type=Path, default=None,
                       help="keep the demo's database here (default: a temporary folder)")
     demo.set_defaults(func=_cmd_demo)

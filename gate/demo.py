@@ -31,7 +31,7 @@ from gate.privacy import mask_name
 from gate.runtime import DB_NAME, build_gate
 from gate.vision.detection import HogFaceDetector
 from gate.vision.recognisers.base import Recogniser
-from hw_sim.datasets import PROJECT_ROOT
+from hw_sim.datasets import PROJECT_ROOT, faces_dir
 from hw_sim.door_physics import SimDoor
 from hw_sim.replay_camera import ReplayCamera
 from hw_sim.scenarios import SCENARIOS, DoorAction, Enrolee, Scenario, build_scenario
@@ -75,15 +75,18 @@ def enrol_scenario(
 class DemoDisplay:
     """Prints decisions and door events as they happen, then the summary."""
 
-    def __init__(self, console: Console, camera: ReplayCamera, names: dict[str, str]) -> None:
+    def __init__(
+        self, console: Console, camera: ReplayCamera, names: dict[str, str], prefix: str = ""
+    ) -> None:
         self.console = console
         self.camera = camera
         self.names = names
+        self.prefix = prefix
         self.started = time.monotonic()
         self.rows: list[tuple[str, str, DecisionReport]] = []
 
     def _t(self) -> str:
-        return f"[dim]{time.monotonic() - self.started:6.2f}s[/dim]"
+        return f"[dim]{time.monotonic() - self.started:6.2f}s {self.prefix}[/dim]"
 
     def decision(self, report: DecisionReport) -> None:
         clip = self.camera.clip_for(report.outcome.frame)
@@ -122,9 +125,11 @@ def _run_door_actions(actions: list[DoorAction], door: SimDoor, stop: threading.
             door.close()
 
 
-def summary_table(scenario: Scenario, rows: list[tuple[str, str, DecisionReport]]) -> Table:
+def summary_table(
+    scenario: Scenario, rows: list[tuple[str, str, DecisionReport]], gate_id: str = ""
+) -> Table:
     """One row per arrival: what a correct gate does, what this one did, how fast."""
-    table = Table(title=f"gate demo — scenario `{scenario.name}`")
+    table = Table(title=f"{gate_id} — scenario `{scenario.name}`")
     for column in ("arrival", "expected", "decision", "reason", "ms to relay/decision", "ok"):
         table.add_column(column)
     seen = set()
@@ -145,75 +150,163 @@ def summary_table(scenario: Scenario, rows: list[tuple[str, str, DecisionReport]
     return table
 
 
+class DemoLane:
+    """One simulated gate of the demo: its camera, door (GPIO sim or OSDP board) and display."""
+
+    def __init__(
+        self, console: Console, gate_id: str, story: Scenario, folder: Path, door_backend: str,
+        uplink: tuple[str, str] | None,
+    ) -> None:
+        self.story = story
+        self.folder = folder
+        config = load_config(DEMO_CONFIG).model_copy(deep=True)
+        config.gate_id = gate_id
+        config.storage.data_dir = folder
+        if uplink is not None:
+            config.uplink.enabled = True
+            config.uplink.aggregator_url = uplink[0]
+        self.config = config
+        self.camera = ReplayCamera(story.clips, realtime=True, outage=story.camera_outage,
+                                   corrupt_frame_indices=story.corrupt_frames)
+        clock = SystemClock()
+        self.board = None
+        if door_backend == "osdp":
+            from hw_sim.osdp_board import board_config, open_simulated_osdp_door
+
+            self.board, hardware = open_simulated_osdp_door(config.door.fail_mode, clock=clock)
+            config.door.backend = board_config(self.board)
+            self.door = self.board.door  # the same door physics, behind the board's relay
+            online = hardware.wait_online(5)
+            console.print(f"{gate_id}: door over OSDP on {self.board.port}, secure channel "
+                          f"{'up' if online else 'DOWN'}")
+        else:
+            self.door = SimDoor(clock, fail_mode=config.door.fail_mode)
+            hardware = self.door.hardware
+        names = {e.person_id: e.display_name for e in story.enrolees}
+        self.display = DemoDisplay(console, self.camera, names, prefix=gate_id)
+        self.gate = build_gate(config, camera=self.camera, door_hardware=hardware, clock=clock,
+                               on_decision=self._on_decision, on_door_event=self.display.door,
+                               uplink_credential=uplink[1] if uplink else None)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=gate_id, daemon=True)
+
+    def _on_decision(self, report: DecisionReport) -> None:
+        self.display.decision(report)
+        if report.decision.granted:
+            self.door.person_walks_through(after_seconds=0.6, pass_seconds=1.5)
+
+    def load_residents(self) -> str:
+        """Residents from the aggregator (sync) or, standalone, enrolled on the gate itself."""
+        if self.gate.uplink is not None:
+            self.gate.uplink.sync.sync_once()
+            self.gate.reload_gallery()
+            return f"synced from the aggregator: {len(self.gate.gallery)} face templates"
+        count = enrol_scenario(self.gate.stores.directory, self.gate.recogniser,
+                               self.story.enrolees)
+        self.gate.reload_gallery()
+        return f"enrolled on the gate: {count} face templates"
+
+    def start(self, duration_seconds: float | None) -> None:
+        self._duration = duration_seconds
+        self.door.start()
+        self.gate.start()
+        self.display.started = time.monotonic()
+        threading.Thread(target=_run_door_actions, args=(self.story.door_actions, self.door,
+                                                         self._stop), daemon=True).start()
+        self._thread.start()
+
+    def _run(self) -> None:
+        self.gate.controller.run(self._duration)
+        time.sleep(min(2.0, self.config.door.unlock_seconds))  # let the last pulse end
+
+    def _wait_uploaded(self, timeout_seconds: float) -> None:
+        uplink = self.gate.uplink
+        if uplink is None:
+            return
+        deadline = time.monotonic() + timeout_seconds
+        last = self.gate.stores.event_log.last_sequence()
+        while uplink.state.get("ack_sequence") < last and time.monotonic() < deadline:
+            uplink.sender.notify()
+            time.sleep(0.1)
+
+    def finish(self, console: Console) -> bool:
+        """Wait for the replay, close the gate, print its summary; True when all was right."""
+        self._thread.join()
+        self._stop.set()
+        try:
+            self._wait_uploaded(timeout_seconds=5.0)
+        finally:
+            self.gate.close()
+            self.door.stop()
+            if self.board is not None:
+                self.board.close()
+        console.print(summary_table(self.story, self.display.rows, self.config.gate_id))
+        report = verify_log(self.folder / DB_NAME)
+        console.print(f"{self.config.gate_id}: event log {report.events_checked} events, hash "
+                      f"chain {'verifies' if report.ok else 'BROKEN'}; relay pulses: "
+                      f"{sum(1 for _, on in self.door.relay_history if on)}; frames processed: "
+                      f"{self.gate.controller.frames_processed}")
+        wrong = [r for _, expect, r in self.display.rows
+                 if ("granted" if r.decision.granted else "denied") != expect]
+        return not wrong and report.ok
+
+
 def run_demo(
     scenario: str, duration_seconds: float | None, data_dir: Path | None,
-    door_backend: str = "sim",
+    door_backend: str = "sim", central: bool = True,
 ) -> int:
-    """Run a scenario end to end on hw_sim; returns 0 when every arrival was decided right."""
+    """Run the demo; returns 0 when every arrival was decided right and every log verifies.
+
+    With `central`, the aggregator runs too, residents are enrolled there and synced down,
+    and a second gate (over a simulated OSDP board) plays the `faults` scenario beside it.
+    """
     console = Console(width=None if sys.stdout.isatty() else 120)
     if scenario == "list":
         for name in SCENARIOS:
             console.print(name)
         return 0
-    story = build_scenario(scenario)
     configure_logging("WARNING", json_format=True)
+    story = build_scenario(scenario)
+    stories = [("demo-ped-1", story, door_backend)]
+    if central:
+        second = build_scenario("faults") if faces_dir() is not None else story
+        stories.append(("demo-ped-2", second, "osdp"))
     with tempfile.TemporaryDirectory(prefix="gate-demo-") as tmp:
         folder = Path(data_dir or tmp)
-        config = load_config(DEMO_CONFIG).model_copy(deep=True)
-        config.storage.data_dir = folder
-        console.print(f"[bold]gate demo[/bold] — scenario [bold]{story.name}[/bold]: "
-                      f"{story.description} ({story.seconds:.0f} s)")
-        camera = ReplayCamera(story.clips, realtime=True, outage=story.camera_outage,
-                              corrupt_frame_indices=story.corrupt_frames)
-        clock = SystemClock()
-        board = None
-        if door_backend == "osdp":
-            from hw_sim.osdp_board import board_config, open_simulated_osdp_door
+        community = None
+        credentials: dict[str, tuple[str, str]] = {}
+        if central:
+            from hw_sim.community import SimulatedCommunity
 
-            board, hardware = open_simulated_osdp_door(config.door.fail_mode, clock=clock)
-            config.door.backend = board_config(board)
-            door = board.door  # the same door physics, behind the board's relay
-            console.print(f"door over OSDP on {board.port}, secure channel "
-                          f"{'up' if hardware.wait_online(5) else 'DOWN'}")
-        else:
-            door = SimDoor(clock, fail_mode=config.door.fail_mode)
-            hardware = door.hardware
-        names = {e.person_id: e.display_name for e in story.enrolees}
-        display = DemoDisplay(console, camera, names)
-
-        def on_decision(report: DecisionReport) -> None:
-            display.decision(report)
-            if report.decision.granted:
-                door.person_walks_through(after_seconds=0.6, pass_seconds=1.5)
-
-        gate = build_gate(config, camera=camera, door_hardware=hardware, clock=clock,
-                          on_decision=on_decision, on_door_event=display.door)
-        templates = enrol_scenario(gate.stores.directory, gate.recogniser, story.enrolees)
-        gate.reload_gallery()
-        console.print(f"enrolled {len(story.enrolees)} residents ({templates} face templates, "
-                      f"recogniser {gate.recogniser.name}, liveness {config.face.liveness.type})")
-        stop = threading.Event()
-        actions = threading.Thread(target=_run_door_actions,
-                                   args=(story.door_actions, door, stop), daemon=True)
-        door.start()
-        gate.door.start()
-        display.started = time.monotonic()
-        actions.start()
+            community = SimulatedCommunity(folder / "aggregator")
+            for gate_id, _, _ in stories:
+                credentials[gate_id] = (community.url,
+                                        community.register_gate(gate_id, f"{gate_id} (demo)"))
+            community.enrol(story.enrolees)
+            console.print(f"[bold]security console[/bold]: {community.url}/  "
+                          "login [bold]admin / admin-demo-pass[/bold] "
+                          "(also security / security-demo-pass, guard / guard-demo-pass)")
+        lanes = []
         try:
-            gate.controller.run(duration_seconds)
-            time.sleep(min(2.0, config.door.unlock_seconds))  # let the last pulse end
+            for gate_id, lane_story, backend in stories:
+                lane = DemoLane(console, gate_id, lane_story, folder / gate_id, backend,
+                                credentials.get(gate_id))
+                lanes.append(lane)
+                console.print(f"[bold]{gate_id}[/bold] — scenario [bold]{lane_story.name}"
+                              f"[/bold]: {lane_story.description} ({lane_story.seconds:.0f} s); "
+                              f"{lane.load_residents()}; recogniser {lane.gate.recogniser.name}, "
+                              f"liveness {lane.config.face.liveness.type}")
+            for lane in lanes:
+                lane.start(duration_seconds)
+            results = [lane.finish(console) for lane in lanes]
+            if community is not None:
+                for gate_id, _, _ in stories:
+                    console.print(f"aggregator holds {community.central_events(gate_id)} events "
+                                  f"of {gate_id}")
+                if sys.stdin.isatty():
+                    console.input(f"security console still at {community.url}/ — "
+                                  "press Enter to stop ")
         finally:
-            stop.set()
-            gate.close()
-            door.stop()
-            if board is not None:
-                board.close()
-        console.print(summary_table(story, display.rows))
-        report = verify_log(folder / DB_NAME)
-        console.print(f"event log: {report.events_checked} events, hash chain "
-                      f"{'verifies' if report.ok else 'BROKEN'}; "
-                      f"relay pulses: {sum(1 for _, on in door.relay_history if on)}; "
-                      f"frames processed: {gate.controller.frames_processed}")
-        wrong = [r for name, expect, r in display.rows
-                 if ("granted" if r.decision.granted else "denied") != expect]
-        return 1 if wrong or not report.ok else 0
+            if community is not None:
+                community.close()
+        return 0 if all(results) else 1
