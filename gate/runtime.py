@@ -19,9 +19,11 @@ from gate.door.driver import DoorDriver
 from gate.door.hardware import DoorHardware
 from gate.door.state_machine import DoorEvent, DoorStateMachine
 from gate.errors import ConfigError, GateError
+from gate.eventlog.retention import RetentionReport, enforce_retention
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog
 from gate.policy.engine import PolicySettings
+from gate.retention_job import RetentionJob
 from gate.safety import config_warnings
 from gate.uplink.service import Uplink, build_uplink
 from gate.vision.detection import HogFaceDetector
@@ -158,12 +160,21 @@ class Gate:
     gallery: Gallery
     uplink: Uplink | None = None
     credentials: CredentialAccess | None = None
+    retention: RetentionJob | None = None
 
     def start(self) -> None:
-        """Start the background parts: the door ticker and, if configured, the uplink."""
+        """Start the background parts: door ticker, retention and, if configured, the uplink."""
         self.door.start()
+        if self.retention is not None:
+            self.retention.start()
         if self.uplink is not None:
             self.uplink.start()
+
+    def enforce_retention(self) -> RetentionReport:
+        """Delete expired snapshots and events (never events the aggregator has not got)."""
+        acked = self.uplink.state.get("ack_sequence") if self.uplink is not None else None
+        return enforce_retention(self.stores.event_log, self.stores.snapshots,
+                                 self.config.storage.event_retention_days, max_sequence=acked)
 
     def reload_gallery(self) -> None:
         """Re-read the templates (after enrolment or a sync) and swap them in."""
@@ -179,6 +190,8 @@ class Gate:
         try:
             self.door.close()
         finally:
+            if self.retention is not None:
+                self.retention.stop()
             if self.uplink is not None:
                 self.uplink.stop()
             self.controller.camera.close()
@@ -224,6 +237,7 @@ def build_gate(
         "gallery_people": len(gallery.person_ids), "fail_mode": config.door.fail_mode,
     })
     gate = Gate(config, controller, stores, door, recogniser, gallery)
+    gate.retention = RetentionJob(gate.enforce_retention)
     if hasattr(door_hardware, "when_card_read"):  # a board with a reader (OSDP)
         gate.credentials = CredentialAccess(
             gate_id=config.gate_id, directory=stores.directory, policy=controller.policy,

@@ -146,3 +146,18 @@ def test_corrupt_gallery_entry_is_skipped_and_others_still_recognised(
     assert "corrupt face template" in caplog.text
     reports = sim.play([blank_clip(0.3), _clip(pedestrian, "张* walks up")])
     assert reports[0].decision.granted
+
+
+def test_snapshots_are_deleted_when_their_retention_ends_but_events_stay(
+    sim: SimulatedGate, pedestrian: Scenario
+) -> None:
+    sim.play([blank_clip(0.3), _clip(pedestrian, "stranger")])
+    decision = sim.events("access_decision")[0]
+    snapshot = sim.gate.stores.snapshots.path_of(decision.snapshot_ref)
+    assert snapshot.is_file()
+    assert sim.gate.retention.run_once().snapshots_deleted == 0  # 30 days not yet over
+    sim.clock.advance(31 * 24 * 3600)
+    report = sim.gate.retention.run_once()
+    assert report.snapshots_deleted == 1 and not snapshot.exists()
+    assert report.events_purged == 0  # events are kept at least 180 days
+    assert verify_log(Path(sim.config.storage.data_dir) / DB_NAME).ok
