@@ -2,7 +2,9 @@
 
 One batch is one transaction: either every new event of it is stored with its gap and alarm
 rows, or (on any error) nothing is. Per gate, requests are serialised by a row lock on the gate
-(PostgreSQL) or by SQLite's single writer, so two replicas never race on the same gate's state.
+(``SELECT ... FOR UPDATE`` on PostgreSQL) or by SQLite's single writer, so replicas sharing one
+database never race on a gate's state: the second of two concurrent copies of a batch waits for
+the first to commit, then finds every event known (duplicates, no gap, no chain alarm).
 """
 
 from __future__ import annotations
@@ -66,8 +68,13 @@ class Ingestor:
         ).one()
         last_sequence, last_hash = int(gate.last_sequence), gate.last_hash
         units = _units(conn, {e.subject for e in events if e.subject})
-        rows = [_row(e, now, units) for e in events]
-        inserted = self._insert(conn, rows)
+        # Known ids are looked up under the gate's lock rather than left to the unique index:
+        # on partitioned PostgreSQL that index is (event_id, occurred_at), so a replay with an
+        # altered time would otherwise be stored twice.
+        known = set(conn.execute(select(Event.event_id).where(
+            Event.event_id.in_([e.event_id for e in events]))).scalars())
+        rows = [_row(e, now, units) for e in events if e.event_id not in known]
+        inserted = self._insert(conn, rows) if rows else set()
         stored = [e for e in events if e.event_id in inserted]
 
         hashes = {e.sequence: e.hash for e in events}
@@ -104,8 +111,9 @@ class Ingestor:
 
     def _insert(self, conn: Connection, rows: list[dict]) -> set[str]:
         dialect = postgresql if self._dialect == "postgresql" else sqlite
-        statement = (dialect.insert(Event).on_conflict_do_nothing(index_elements=["event_id"])
-                     .returning(Event.event_id))
+        # No conflict target: it must match the unique key, which differs between the plain
+        # table (event_id) and the partitioned one (event_id, occurred_at).
+        statement = dialect.insert(Event).on_conflict_do_nothing().returning(Event.event_id)
         return {row[0] for row in conn.execute(statement, rows)}
 
 

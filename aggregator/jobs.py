@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, insert, select, update
 
 from aggregator.clock import iso
 from aggregator.db.models import Alarm, Event, Gate, Snapshot
+from aggregator.db.partitions import drop_expired_partitions, ensure_partitions, is_partitioned
 from aggregator.services import Services
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,23 @@ class RetentionReport:
 
 
 def enforce_retention(svc: Services) -> RetentionReport:
-    """Delete events older than the event period and snapshots older than theirs."""
+    """Delete events older than the event period and snapshots older than theirs.
+
+    On partitioned PostgreSQL whole months are dropped (and the coming months made); elsewhere
+    rows are deleted in chunks.
+    """
     now = svc.clock()
     event_cutoff = iso(now - timedelta(days=svc.settings.event_retention_days))
     snap_cutoff = iso(now - timedelta(days=svc.settings.snapshot_retention_days))
     events = 0
-    while True:  # in chunks, so a big purge never holds the write lock for long
+    with svc.engine.begin() as conn:
+        partitioned = is_partitioned(conn)
+        if partitioned:
+            made = ensure_partitions(conn, now)
+            dropped, events = drop_expired_partitions(conn, event_cutoff)
+            if made or dropped:
+                logger.info("event partitions made %s, dropped %s", made, dropped)
+    while not partitioned:  # in chunks, so a big purge never holds the write lock for long
         with svc.engine.begin() as conn:
             ids = conn.execute(select(Event.id).where(Event.occurred_at < event_cutoff)
                                .limit(DELETE_CHUNK)).scalars().all()
@@ -54,17 +66,22 @@ def enforce_retention(svc: Services) -> RetentionReport:
 
 
 def raise_offline_alarms(svc: Services) -> list[str]:
-    """Raise `gate_offline` once for each gate silent longer than the limit."""
+    """Raise `gate_offline` once for each gate silent longer than the limit.
+
+    One UPDATE ... RETURNING claims the gates: run by two replicas at once, the second finds
+    them already flagged (PostgreSQL re-checks the WHERE after waiting for the row lock), so
+    each silence raises one alarm.
+    """
     cutoff = iso(svc.clock() - timedelta(seconds=svc.settings.gate_offline_seconds))
     with svc.engine.begin() as conn:
-        silent = conn.execute(select(Gate.gate_id).where(and_(
+        silent = conn.execute(update(Gate).where(and_(
             Gate.revoked_at.is_(None), Gate.offline_alarmed.is_(False),
-            Gate.last_seen.is_not(None), Gate.last_seen < cutoff))).scalars().all()
-        for gate_id in silent:
-            conn.execute(update(Gate).where(Gate.gate_id == gate_id)
-                         .values(offline_alarmed=True))
-            conn.execute(insert(Alarm).values(kind="gate_offline", gate_id=gate_id,
-                                              detail="no heartbeat or upload", raised_at=svc.now()))
+            Gate.last_seen.is_not(None), Gate.last_seen < cutoff))
+            .values(offline_alarmed=True).returning(Gate.gate_id)).scalars().all()
+        if silent:
+            conn.execute(insert(Alarm), [
+                {"kind": "gate_offline", "gate_id": gate_id, "detail": "no heartbeat or upload",
+                 "raised_at": svc.now()} for gate_id in silent])
     for gate_id in silent:
         svc.metrics.alarms.labels("gate_offline").inc()
         if svc.mqtt is not None:

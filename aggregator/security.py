@@ -1,13 +1,10 @@
-"""Passwords (argon2id), gate credentials, console sessions and the login rate limit."""
+"""Passwords (argon2id), gate credentials and console session tokens (the login rate limit
+is in `aggregator.login_limit`, in the database)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -44,42 +41,3 @@ def token_hash(token: str) -> str:
     per-request checks cheap; a slow KDF is used for the human passwords.
     """
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-class LoginRateLimiter:
-    """At most `attempts` failed logins per (user, address) within `window_seconds`.
-
-    In memory, per process: with several replicas each enforces its own limit (documented in
-    docs/scaling.md).
-    """
-
-    def __init__(self, attempts: int, window_seconds: float,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._attempts = attempts
-        self._window = window_seconds
-        self._monotonic = monotonic
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        cutoff = self._monotonic() - self._window
-        while failures and failures[0] < cutoff:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, username: str, address: str) -> float | None:
-        """Seconds to wait before trying again, or None when a try is allowed."""
-        with self._lock:
-            failures = self._recent((username.lower(), address))
-            if len(failures) < self._attempts:
-                return None
-            return max(1.0, failures[0] + self._window - self._monotonic())
-
-    def failed(self, username: str, address: str) -> None:
-        with self._lock:
-            self._recent((username.lower(), address)).append(self._monotonic())
-
-    def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((username.lower(), address), None)

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from aggregator.clock import Clock, iso, system_clock
 from aggregator.db.engine import make_engine, migrate
 from aggregator.db.models import Gate, User
 from aggregator.ingest import Ingestor
+from aggregator.login_limit import LoginRateLimiter
 from aggregator.mqtt import MqttPublisher
-from aggregator.security import ROLES, LoginRateLimiter, hash_password, new_token, token_hash
+from aggregator.security import ROLES, hash_password, new_token, token_hash
 from aggregator.settings import AggregatorSettings
 
 logger = logging.getLogger(__name__)
@@ -52,8 +54,8 @@ class Services:
         self.engine: Engine = make_engine(settings.database_url)
         migrate(self.engine)
         self.ingestor = Ingestor(self.engine.dialect.name, self.clock)
-        self.limiter = LoginRateLimiter(settings.login_attempts_per_window,
-                                        settings.login_window_seconds)
+        self.limiter = LoginRateLimiter(self.engine, settings.login_attempts_per_window,
+                                        settings.login_window_seconds, self.clock)
         self.metrics = Metrics()
         self.mqtt = MqttPublisher.from_url(settings.mqtt_url) if settings.mqtt_url else None
         self.snapshot_dir = Path(settings.snapshot_dir)
@@ -73,21 +75,33 @@ class Services:
     def now(self) -> str:
         return iso(self.clock())
 
-    def create_user(self, username: str, password: str, role: str) -> None:
-        """Add a console user (or replace their password and role)."""
+    def create_user(self, username: str, password: str, role: str, *,
+                    replace: bool = True) -> None:
+        """Add a console user (or, with `replace`, reset their password and role).
+
+        One upsert statement, so replicas starting together cannot collide on the same user.
+        """
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        values = {"username": username, "password_hash": hash_password(password), "role": role,
+                  "created_at": self.now()}
+        statement = dialect.insert(User).values(**values)
+        if replace:
+            statement = statement.on_conflict_do_update(
+                index_elements=["username"], set_={"password_hash": values["password_hash"],
+                                                   "role": role})
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["username"])
         with self.engine.begin() as conn:
-            conn.execute(User.__table__.delete().where(User.username == username))
-            conn.execute(insert(User).values(username=username, password_hash=hash_password(
-                password), role=role, created_at=self.now()))
+            conn.execute(statement)
 
     def ensure_demo_users(self) -> None:
         with self.engine.connect() as conn:
             existing = set(conn.execute(select(User.username)).scalars())
         for role, password in DEMO_USERS.items():
             if role not in existing:
-                self.create_user(role, password, role)
+                self.create_user(role, password, role, replace=False)
 
     def register_gate(self, gate_id: str, name: str = "") -> str:
         """Register a gate; returns its credential (shown once, stored only as a hash)."""

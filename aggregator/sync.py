@@ -1,4 +1,10 @@
-"""Versioned directory deltas for gates: every change is a row in `directory_changes`."""
+"""Versioned directory deltas for gates: every change is a row in `directory_changes`.
+
+Versions must become visible in order, or a gate could sync to version N+1 while N is still
+uncommitted and never see N. On PostgreSQL (where replicas and concurrent requests write at
+once) `record_change` therefore takes a transaction-scoped advisory lock before it draws the
+next version, so directory writers commit one after another; SQLite has one writer anyway.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,10 @@ from aggregator.db.models import (
     BlacklistEntry,
     Card,
     DirectoryChange,
+    DirectorySetting,
     FaceTemplate,
     Group,
+    Pin,
     Resident,
     Schedule,
     Vehicle,
@@ -25,6 +33,7 @@ from wire.schemas import (
     FaceTemplateWire,
     GroupWire,
     PersonWire,
+    PinWire,
     ScheduleWire,
     SyncDeletions,
     SyncDelta,
@@ -32,13 +41,19 @@ from wire.schemas import (
     VisitorWire,
 )
 
-ENTITIES = ("person", "group", "schedule", "visitor", "blacklist", "vehicle", "card", "faces")
+ENTITIES = ("person", "group", "schedule", "visitor", "blacklist", "vehicle", "card", "pin",
+            "faces")
+
+DIRECTORY_LOCK = 425303
+"""pg_advisory_xact_lock key serialising directory writers (see the module docstring)."""
 
 
 def record_change(conn: Connection, entity: str, key: str, now: str) -> None:
     """Bump the directory version for one changed (or deleted) item."""
     if entity not in ENTITIES:
         raise ValueError(f"unknown directory entity {entity!r}")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({DIRECTORY_LOCK})")
     conn.execute(insert(DirectoryChange).values(entity=entity, key=key, changed_at=now))
 
 
@@ -57,7 +72,8 @@ def build_delta(conn: Connection, since_version: int) -> SyncDelta:
         keys = {entity: set() for entity in ENTITIES}
         for entity, key in conn.execute(
             select(DirectoryChange.entity, DirectoryChange.key)
-            .where(DirectoryChange.version > since_version).distinct()
+            .where(DirectoryChange.version > since_version,
+                   DirectoryChange.version <= to_version).distinct()
         ):
             keys[entity].add(key)
     delta = SyncDelta(from_version=0 if full else since_version, to_version=to_version, full=full)
@@ -84,9 +100,19 @@ def build_delta(conn: Connection, since_version: int) -> SyncDelta:
     _fill(conn, keys["card"], Card, Card.card_number,
           lambda r: CardWire(card_number=r.card_number, person_id=r.person_id), delta.cards,
           deletions.cards)
+    _fill(conn, keys["pin"], Pin, Pin.person_id,
+          lambda r: PinWire(person_id=r.person_id, pin_hash=r.pin_hash), delta.pins,
+          deletions.pins)
+    delta.pin_salt = pin_salt(conn)
     delta.face_templates.extend(_faces(conn, keys["faces"]))
     delta.deletions = deletions
     return delta
+
+
+def pin_salt(conn: Connection) -> str | None:
+    """The community PIN salt (hex), made by migration 0002."""
+    return conn.execute(select(DirectorySetting.value)
+                        .where(DirectorySetting.key == "pin_salt")).scalar()
 
 
 def _fill(conn, keys, table, key_column, convert, out: list, deleted: list) -> None:  # type: ignore[no-untyped-def]

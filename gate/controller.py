@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ from gate.vision.face_pipeline import FaceOutcome, FacePipeline
 from gate.vision.frames import FrameSource
 
 logger = logging.getLogger(__name__)
+
+RECENT_DECISIONS = 200
 
 
 
@@ -85,7 +88,8 @@ class GateController:
         self.clock = clock
         self.executor = executor or DecisionExecutor(event_log, door, directory, clock)
         self.on_decision = on_decision
-        self.reports: list[DecisionReport] = []
+        # Recent decisions for displays; bounded so a gate running for months does not grow.
+        self.recent: deque[DecisionReport] = deque(maxlen=RECENT_DECISIONS)
         self.frames_processed = 0
         self.frame_errors = 0
         self._snapshot: DirectorySnapshot | None = None
@@ -157,7 +161,7 @@ class GateController:
         )
         record, relay_at = executed.record, executed.relay_energised_at
         report = DecisionReport(outcome, decision, record, relay_at)
-        self.reports.append(report)
+        self.recent.append(report)
         if self.on_decision is not None:
             self.on_decision(report)
         return report

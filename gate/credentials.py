@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,7 +97,8 @@ class CredentialAccess:
         self.clock = clock
         self.executor = executor or DecisionExecutor(event_log, door, directory, clock)
         self.on_decision = on_decision
-        self.reports: list[CredentialReport] = []
+        # Recent decisions for displays; bounded so a long-running gate does not grow.
+        self.recent: deque[CredentialReport] = deque(maxlen=200)
         self._indicate: Callable[[bool], None] | None = None
         self._lock = threading.Lock()
 
@@ -148,7 +150,7 @@ class CredentialAccess:
             decided_at = time.monotonic()
             report = CredentialReport(kind, decision, record, presented_at, decided_at,
                                       relay_at)
-            self.reports.append(report)
+            self.recent.append(report)
         self._feedback(decision.granted and relay_at is not None)
         if self.on_decision is not None:
             self.on_decision(report)

@@ -22,6 +22,7 @@ from gate.errors import ConfigError, GateError
 from gate.eventlog.retention import RetentionReport, enforce_retention
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog
+from gate.http import GateHttpServer, GateState
 from gate.policy.engine import PolicySettings
 from gate.retention_job import RetentionJob
 from gate.safety import config_warnings
@@ -307,8 +308,18 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     gate.start()
+    http = None
+    if config.http.enabled:
+        http = GateHttpServer(config.http, GateState.from_gate(gate))
+        try:
+            http.start()
+        except GateError as err:  # monitoring must never keep the door from working
+            logger.error("monitoring not started: %s", err)
+            http = None
     try:
         gate.controller.run(duration_seconds)
     finally:
+        if http is not None:
+            http.stop()
         gate.close()
     return 0

@@ -56,12 +56,14 @@ class SimulatedGate:
         self.door = SimDoor(self.clock, fail_mode=self.config.door.fail_mode)
         self._origin = 0.0
         self._actions: list[DoorAction] = []
+        self.reports: list[DecisionReport] = []
         self.gate: Gate = build_gate(self.config, camera=_NoCamera(),
                                      door_hardware=self.door.hardware, clock=self.clock,
                                      on_decision=self._on_decision)
         self.walk_through_after_grant = True
 
     def _on_decision(self, report: DecisionReport) -> None:
+        self.reports.append(report)
         if report.decision.granted and self.walk_through_after_grant:
             self.door.person_walks_through(after_seconds=0.6, pass_seconds=1.5)
 
@@ -114,10 +116,10 @@ class SimulatedGate:
         controller = self.gate.controller
         controller.camera = _VirtualTimeCamera(replay, self)
         controller.pipeline.reset()
-        before = len(controller.reports)
+        before = len(self.reports)
         controller.run()
         self.advance_to(replay.duration_seconds + settle_seconds)
-        return controller.reports[before:]
+        return self.reports[before:]
 
     def events(self, event_type: str | None = None) -> list[EventRecord]:
         """Every committed event (of one type, if given), oldest first."""

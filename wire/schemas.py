@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wire.pins import PIN_HASH_PATTERN
+
 MAX_BATCH_EVENTS = 500
 """Most events one ingest request may carry."""
 
@@ -116,8 +118,16 @@ class VehicleWire(WireModel):
 
 
 class CardWire(WireModel):
-    card_number: str = Field(..., min_length=1, max_length=32)
+    card_number: str = Field(..., pattern=r"^[0-9A-Za-z]{1,32}$",
+                             description="As the reader reports it: letters and digits.")
     person_id: str = Field(..., pattern=_ID)
+
+
+class PinWire(WireModel):
+    """A person's PIN as its hash with the community salt (`wire.pins.hash_pin`), never clear."""
+
+    person_id: str = Field(..., pattern=_ID)
+    pin_hash: str = Field(..., pattern=PIN_HASH_PATTERN)
 
 
 class FaceTemplateWire(WireModel):
@@ -143,6 +153,7 @@ class SyncDeletions(WireModel):
     blacklist: list[str] = Field(default_factory=list, description="`person:<id>`/`plate:<p>`")
     vehicles: list[str] = Field(default_factory=list)
     cards: list[str] = Field(default_factory=list)
+    pins: list[str] = Field(default_factory=list, description="People whose PIN was removed.")
 
 
 class SyncDelta(WireModel):
@@ -158,6 +169,11 @@ class SyncDelta(WireModel):
     blacklist: list[BlacklistWire] = Field(default_factory=list)
     vehicles: list[VehicleWire] = Field(default_factory=list)
     cards: list[CardWire] = Field(default_factory=list)
+    pins: list[PinWire] = Field(default_factory=list)
+    pin_salt: str | None = Field(
+        None, pattern=r"^[0-9a-f]{32}$",
+        description="The community PIN salt (hex) the `pins` were hashed with; gates adopt it.",
+    )
     face_templates: list[FaceTemplatesWire] = Field(default_factory=list)
     deletions: SyncDeletions = Field(default_factory=SyncDeletions)
 

@@ -116,5 +116,9 @@ def heartbeat(gate_id: GateDep, svc: ServicesDep) -> Response:
 def sync(gate_id: GateDep, svc: ServicesDep,
          since_version: Annotated[int, Query(ge=0, le=2**62)] = 0) -> SyncDelta:
     """Directory changes since `since_version` (0: everything), face templates included."""
-    with svc.engine.connect() as conn:
+    # One snapshot for the version and the rows read after it (PostgreSQL reads each
+    # statement afresh otherwise); SQLite's read transaction is a snapshot already.
+    options = ({"isolation_level": "REPEATABLE READ"}
+               if svc.engine.dialect.name == "postgresql" else {})
+    with svc.engine.connect().execution_options(**options) as conn, conn.begin():
         return build_delta(conn, since_version)

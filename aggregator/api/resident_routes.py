@@ -6,15 +6,17 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from aggregator.api.deps import AdminUser, ConnDep, SecurityUser, ServicesDep, audit
-from aggregator.db.models import Consent, FaceTemplate, Resident
+from aggregator.db.models import Card, Consent, FaceTemplate, Pin, Resident, Visitor
 from aggregator.errors import EnrolmentError
 from aggregator.faces import RECOGNISER
 from aggregator.privacy import looks_like_identifier
-from aggregator.sync import record_change
+from aggregator.sync import pin_salt, record_change
+from wire.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS, hash_pin
 from wire.schemas import PersonWire
 
 router = APIRouter(prefix="/api/v1/residents", tags=["management"])
@@ -24,6 +26,11 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 class ResidentOut(PersonWire):
     face_templates: int = 0
+
+
+class PinIn(BaseModel):
+    pin: str = Field(..., pattern=rf"^[0-9]{{{PIN_MIN_DIGITS},{PIN_MAX_DIGITS}}}$",
+                     description="4 to 12 digits; stored and sent to gates only as a hash.")
 
 
 class Enrolment(BaseModel):
@@ -93,13 +100,19 @@ def put_resident(person_id: str, body: PersonWire, user: AdminUser, conn: ConnDe
 
 @router.delete("/{person_id}", status_code=204)
 def delete_resident(person_id: str, user: AdminUser, conn: ConnDep, svc: ServicesDep) -> Response:
-    """Delete a resident and their face templates; every gate drops them at the next sync."""
+    """Delete a resident with their faces, cards, PIN and pass; gates drop them next sync."""
     _get(conn, person_id)
     conn.execute(delete(FaceTemplate).where(FaceTemplate.person_id == person_id))
+    cards = conn.execute(delete(Card).where(Card.person_id == person_id)
+                         .returning(Card.card_number)).scalars().all()
+    conn.execute(delete(Pin).where(Pin.person_id == person_id))
+    conn.execute(delete(Visitor).where(Visitor.person_id == person_id))
     conn.execute(delete(Resident).where(Resident.person_id == person_id))
     now = svc.now()
-    record_change(conn, "faces", person_id, now)
-    record_change(conn, "person", person_id, now)
+    for card_number in cards:
+        record_change(conn, "card", card_number, now)
+    for entity in ("pin", "visitor", "faces", "person"):
+        record_change(conn, entity, person_id, now)
     audit(conn, svc, user, "delete_resident", {"person_id": person_id})
     return Response(status_code=204)
 
@@ -140,3 +153,40 @@ async def enrol_face(
         audit(conn, svc, user, "enrol_face", {"person_id": person_id})
     return Enrolment(person_id=person_id, template_id=template_id, consent_id=consent_id,
                      source_sha256=sha, recogniser=RECOGNISER)
+
+
+@router.put("/{person_id}/pin", status_code=204)
+def set_pin(person_id: str, body: PinIn, user: AdminUser, conn: ConnDep,
+            svc: ServicesDep) -> Response:
+    """Set a resident's keypad PIN (hashed with the community salt; gates get the hash)."""
+    _get(conn, person_id)
+    salt = pin_salt(conn)
+    if salt is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "the database has no PIN salt; run the migrations")
+    pin_hash = hash_pin(body.pin, bytes.fromhex(salt))
+    taken = conn.execute(select(Pin.person_id).where(Pin.pin_hash == pin_hash)).scalar()
+    if taken is not None and taken != person_id:
+        # A PIN identifies its holder at the keypad, so it cannot be shared.
+        raise HTTPException(status.HTTP_409_CONFLICT, "this PIN is in use; choose another")
+    conn.execute(delete(Pin).where(Pin.person_id == person_id))
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(Pin).values(person_id=person_id, pin_hash=pin_hash,
+                                            set_at=svc.now()))
+    except IntegrityError as err:  # the same PIN set for someone else at the same moment
+        raise HTTPException(status.HTTP_409_CONFLICT, "this PIN is in use; choose another") \
+            from err
+    record_change(conn, "pin", person_id, svc.now())
+    audit(conn, svc, user, "set_pin", {"person_id": person_id})
+    return Response(status_code=204)
+
+
+@router.delete("/{person_id}/pin", status_code=204)
+def delete_pin(person_id: str, user: AdminUser, conn: ConnDep, svc: ServicesDep) -> Response:
+    """Remove a resident's PIN; gates stop accepting it at the next sync."""
+    if not conn.execute(delete(Pin).where(Pin.person_id == person_id)).rowcount:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{person_id} has no PIN")
+    record_change(conn, "pin", person_id, svc.now())
+    audit(conn, svc, user, "delete_pin", {"person_id": person_id})
+    return Response(status_code=204)

@@ -252,6 +252,43 @@ class Visitor(Base):
     max_entries: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class Pin(Base):
+    """A person's PIN as an scrypt hash with the community salt (`wire.pins`); never the PIN.
+
+    Unique: a PIN identifies its holder at a keypad, so two people cannot share one.
+    """
+
+    __tablename__ = "pins"
+
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("residents.person_id", ondelete="CASCADE"), primary_key=True
+    )
+    pin_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    set_at: Mapped[str] = mapped_column(String(24))
+
+
+class DirectorySetting(Base):
+    """Community-wide directory values that gates copy, e.g. `pin_salt` (hex)."""
+
+    __tablename__ = "directory_settings"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """One failed console sign-in; the rate limit counts these, so it holds across replicas."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[str] = mapped_column(String(24))
+
+    __table_args__ = (Index("ix_login_failures_key", "username", "address", "failed_at"),)
+
+
 class DirectoryChange(Base):
     """One central directory change; its id is the directory version gates sync to."""
 

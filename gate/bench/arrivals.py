@@ -83,8 +83,10 @@ class ArrivalRunner:
         self.clock = SystemClock()
         self.door = SimDoor(self.clock, fail_mode=config.door.fail_mode)
         placeholder = ReplayCamera([blank_clip(0.04)], realtime=False)
+        self.reports: list[DecisionReport] = []
         self.gate: Gate = build_gate(config, camera=placeholder,
-                                     door_hardware=self.door.hardware, clock=self.clock)
+                                     door_hardware=self.door.hardware, clock=self.clock,
+                                     on_decision=self.reports.append)
         enrol_scenario(self.gate.stores.directory, self.gate.recogniser, enrolees_for(arrivals))
         self.gate.reload_gallery()
         self.gate.door.start()
@@ -97,11 +99,11 @@ class ArrivalRunner:
         controller = self.gate.controller
         controller.camera = camera
         controller.pipeline.reset()
-        before = len(controller.reports)
+        before = len(self.reports)
         first = camera.read(1.0)  # starts the replay clock
         arrived_at = (first.captured_at if first else self.clock.monotonic()) + LEAD_IN_SECONDS
         controller.run()
-        reports = controller.reports[before:]
+        reports = self.reports[before:]
         granted = [r for r in reports if r.decision.granted]
         if granted:
             return (granted[0].relay_energised_at - arrived_at) * 1000.0, granted[0]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gate.config.camera import CameraConfig
 from gate.config.door import DoorConfig
 from gate.config.face import FaceConfig
+from gate.config.http import HttpConfig
 from gate.config.storage import StorageConfig
 from gate.config.uplink import UplinkConfig
 
@@ -38,3 +39,4 @@ class GateConfig(BaseModel):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     uplink: UplinkConfig = Field(default_factory=UplinkConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)

@@ -9,22 +9,23 @@ row; scrypt's cost is what protects the short PIN space.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from gate.errors import GateError
+from wire import pins as wire_pins
+from wire.pins import (  # noqa: F401 - re-exported: the names this module always had
+    PIN_MAX_DIGITS,
+    PIN_MIN_DIGITS,
+    SALT_BYTES,
+    SCRYPT_BYTES,
+    SCRYPT_N,
+    SCRYPT_P,
+    SCRYPT_R,
+)
 
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
-SCRYPT_BYTES = 32
-SALT_BYTES = 16
-PIN_MIN_DIGITS = 4
-PIN_MAX_DIGITS = 12
 _CARD = re.compile(r"^[0-9A-Za-z]{1,40}$")
-_PIN = re.compile(rf"^[0-9]{{{PIN_MIN_DIGITS},{PIN_MAX_DIGITS}}}$")
 
 
 class CredentialError(GateError, ValueError):
@@ -59,18 +60,15 @@ def normalise_card(card_number: str) -> str:
 
 def check_pin(pin: str) -> str:
     """The PIN if it is 4 to 12 digits; CredentialError otherwise (the PIN is not quoted)."""
-    if not isinstance(pin, str) or not _PIN.match(pin):
+    if not wire_pins.is_pin(pin):
         raise CredentialError(f"a PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits")
     return pin
 
 
 def hash_pin(pin: str, salt: bytes) -> str:
-    """The stored form of a PIN: `scrypt$n$r$p$<hex>` (parameters kept for later upgrades)."""
-    digest = hashlib.scrypt(
-        check_pin(pin).encode("ascii"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-        dklen=SCRYPT_BYTES, maxmem=64 * 1024 * 1024,
-    )
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${digest.hex()}"
+    """The stored form of a PIN: `scrypt$n$r$p$<hex>` (the same as the aggregator's, see
+    `wire.pins`, so that PINs set centrally verify at the gate)."""
+    return wire_pins.hash_pin(check_pin(pin), salt)
 
 
 def hint(kind: CredentialType, value: str) -> str:

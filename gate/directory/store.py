@@ -31,6 +31,7 @@ from gate.directory.credential_rows import (
     normalise_card,
 )
 from gate.directory.schema import migrate
+from gate.directory.synced import SyncedDirectoryMixin
 from gate.errors import GalleryError, GateError
 from gate.policy.model import (
     BlacklistEntry,
@@ -55,7 +56,7 @@ class UnknownPersonError(GateError, LookupError):
     """A change refers to a person (or visitor pass) the directory does not hold."""
 
 
-class DirectoryStore:
+class DirectoryStore(SyncedDirectoryMixin):
     """CRUD on the `dir_*` tables of a SQLite file, and snapshots for the policy."""
 
     def __init__(self, path: Path, clock: Clock | None = None) -> None:

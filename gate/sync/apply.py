@@ -4,6 +4,11 @@ All or nothing: the whole delta runs inside ``DirectoryStore.batch()``; a row th
 validate rolls everything back and the gate keeps deciding on its previous copy. Re-applying
 the same delta is harmless (upserts and deletes of absent rows), so the version is recorded
 after the commit without needing the same transaction.
+
+Cards and PINs arrive as central holds them: cards as numbers, PINs only as scrypt hashes made
+with the community salt (`wire.pins`), which a full delta carries and the gate adopts. Rows
+naming a person the directory does not hold (deleted centrally meanwhile) are skipped rather
+than failing the delta: the next delta removes them centrally too.
 """
 
 from __future__ import annotations
@@ -14,11 +19,25 @@ from datetime import datetime
 
 import numpy as np
 
+from gate.directory.credential_rows import CredentialType
 from gate.directory.store import DirectoryStore
-from gate.policy.model import BlacklistEntry, Group, Person, Visitor, WeeklySchedule
+from gate.errors import GateError
+from gate.policy.model import (
+    BlacklistEntry,
+    DirectorySnapshot,
+    Group,
+    Person,
+    Visitor,
+    WeeklySchedule,
+)
 from wire.schemas import SyncDelta
 
 logger = logging.getLogger(__name__)
+
+
+class PinSaltChangedError(GateError, ValueError):
+    """A partial delta names a PIN salt other than the gate's: only a full copy may switch it
+    (every PIN must come again, hashed with the new salt)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,7 @@ class ApplyReport:
     upserted: int
     deleted: int
     templates: int
+    skipped: int = 0
 
 
 def _time(text: str | None) -> datetime | None:
@@ -37,28 +57,22 @@ def _time(text: str | None) -> datetime | None:
 
 def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
     """Apply `delta` atomically; raises (and changes nothing) if any row is invalid."""
-    upserted = deleted = templates = 0
+    if (delta.pin_salt is not None and not delta.full
+            and delta.pin_salt != directory.pin_salt_hex()):
+        raise PinSaltChangedError("the community PIN salt differs from this gate's; "
+                                  "a full sync is needed")
     current = directory.snapshot()
+    people = set(current.people)
+    deleted = templates = skipped = 0
     with directory.batch():
         if delta.full:
+            if delta.pin_salt is not None:
+                directory.set_pin_salt(delta.pin_salt)
             deleted += _drop_missing(directory, delta, current)
-        gone = delta.deletions
-        for person_id in gone.people:
-            deleted += int(directory.delete_person(person_id))
-        for group_id in gone.groups:
-            deleted += int(directory.delete_group(group_id))
-        for schedule_id in gone.schedules:
-            deleted += int(directory.delete_schedule(schedule_id))
-        for key in gone.blacklist:
-            kind, _, value = key.partition(":")
-            removed = directory.remove_blacklist(person_id=value if kind == "person" else None,
-                                                 plate=value if kind == "plate" else None)
-            deleted += int(removed)
-        for item in delta.schedules:
-            directory.upsert_schedule(WeeklySchedule(item.schedule_id, item.windows,
-                                                     item.timezone))
-        for item in delta.groups:
-            directory.upsert_group(Group(item.group_id, item.schedule_id))
+            people &= {p.person_id for p in delta.people}
+        deleted += _apply_deletions(directory, delta)
+        people -= set(delta.deletions.people)
+        _upsert_rules(directory, delta)
         for item in delta.people:
             old = current.people.get(item.person_id)
             directory.upsert_person(Person(
@@ -66,33 +80,92 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
                 groups=tuple(item.groups), valid_from=_time(item.valid_from),
                 valid_until=_time(item.valid_until), enabled=item.enabled,
                 lookalike_flag=old.lookalike_flag if old else False))
+            people.add(item.person_id)
         for item in delta.visitors:
+            if item.person_id not in people:
+                skipped += 1
+                continue
             used = current.visitors.get(item.person_id)
             directory.upsert_visitor(Visitor(
                 item.person_id, item.host_unit, _time(item.valid_from), _time(item.valid_until),
                 item.max_entries, used.entries_used if used else 0))
-        for item in delta.blacklist:
-            directory.upsert_blacklist(BlacklistEntry(person_id=item.person_id, plate=item.plate,
-                                                      reason=item.reason, alarm=item.alarm))
+        skipped += _apply_credentials(directory, delta, people)
         for person in delta.face_templates:
             directory.delete_face_templates(person.person_id)
-            if directory.person(person.person_id) is None and not any(
-                    p.person_id == person.person_id for p in delta.people):
+            if person.person_id not in people:
                 continue  # templates of someone deleted meanwhile: nothing to attach to
             for template in person.templates:
                 directory.add_face_template(person.person_id, template.recogniser,
                                             np.asarray(template.vector, dtype=np.float32),
                                             template.source_sha256)
                 templates += 1
-        upserted = (len(delta.people) + len(delta.groups) + len(delta.schedules)
-                    + len(delta.visitors) + len(delta.blacklist))
-    if delta.vehicles or delta.cards:
-        logger.debug("sync: %d vehicles and %d cards are not used by a pedestrian gate",
-                     len(delta.vehicles), len(delta.cards))
-    return ApplyReport(delta.to_version, upserted, deleted, templates)
+    upserted = (len(delta.people) + len(delta.groups) + len(delta.schedules)
+                + len(delta.visitors) + len(delta.blacklist) + len(delta.cards)
+                + len(delta.pins) - skipped)
+    if skipped:
+        logger.info("sync: %d row(s) name people this gate does not hold; skipped", skipped)
+    if delta.vehicles:
+        logger.debug("sync: %d vehicles are not used by a pedestrian gate", len(delta.vehicles))
+    return ApplyReport(delta.to_version, upserted, deleted, templates, skipped)
 
 
-def _drop_missing(directory: DirectoryStore, delta: SyncDelta, current) -> int:  # type: ignore[no-untyped-def]
+def _apply_deletions(directory: DirectoryStore, delta: SyncDelta) -> int:
+    gone, count = delta.deletions, 0
+    for person_id in gone.people:
+        count += int(directory.delete_person(person_id))
+    for group_id in gone.groups:
+        count += int(directory.delete_group(group_id))
+    for schedule_id in gone.schedules:
+        count += int(directory.delete_schedule(schedule_id))
+    for person_id in gone.visitors:
+        count += int(directory.delete_visitor(person_id))
+    for card_number in gone.cards:
+        count += int(directory.delete_card(card_number))
+    for person_id in gone.pins:
+        count += directory.delete_credentials(person_id, CredentialType.PIN)
+    for key in gone.blacklist:
+        kind, _, value = key.partition(":")
+        removed = directory.remove_blacklist(person_id=value if kind == "person" else None,
+                                             plate=value if kind == "plate" else None)
+        count += int(removed)
+    return count
+
+
+def _upsert_rules(directory: DirectoryStore, delta: SyncDelta) -> None:
+    """Schedules, groups and the blacklist (they refer to no person row)."""
+    for item in delta.schedules:
+        directory.upsert_schedule(WeeklySchedule(item.schedule_id, item.windows, item.timezone))
+    for item in delta.groups:
+        directory.upsert_group(Group(item.group_id, item.schedule_id))
+    for item in delta.blacklist:
+        directory.upsert_blacklist(BlacklistEntry(person_id=item.person_id, plate=item.plate,
+                                                  reason=item.reason, alarm=item.alarm))
+
+
+def _apply_credentials(directory: DirectoryStore, delta: SyncDelta, people: set[str]) -> int:
+    """Cards and PIN hashes of people the directory holds; returns how many were skipped."""
+    skipped = 0
+    for card in delta.cards:
+        if card.person_id not in people:
+            skipped += 1
+            continue
+        holder = directory.person_for_card(card.card_number)
+        if holder is not None and holder != card.person_id:
+            directory.delete_card(card.card_number)  # the card moved to someone else
+        directory.add_card(card.person_id, card.card_number)
+    # Removed first, so that two people swapping PINs in one delta cannot collide.
+    for pin in delta.pins:
+        directory.delete_credentials(pin.person_id, CredentialType.PIN)
+    for pin in delta.pins:
+        if pin.person_id not in people:
+            skipped += 1
+            continue
+        directory.set_pin_hash(pin.person_id, pin.pin_hash)
+    return skipped
+
+
+def _drop_missing(directory: DirectoryStore, delta: SyncDelta,
+                  current: DirectorySnapshot) -> int:
     """For a full copy: remove what the central directory no longer holds."""
     count = 0
     keep_people = {p.person_id for p in delta.people}
@@ -102,6 +175,14 @@ def _drop_missing(directory: DirectoryStore, delta: SyncDelta, current) -> int: 
         count += int(directory.delete_group(group_id))
     for schedule_id in set(current.schedules) - {s.schedule_id for s in delta.schedules}:
         count += int(directory.delete_schedule(schedule_id))
+    for person_id in set(current.visitors) - {v.person_id for v in delta.visitors}:
+        count += int(directory.delete_visitor(person_id))
+    central_cards = {c.card_number for c in delta.cards}
+    for card_number in set(directory.cards()) - central_cards:
+        count += int(directory.delete_card(card_number))
+    if delta.pin_salt is not None:  # an aggregator that manages PINs: it holds all of them
+        for person_id in directory.pin_holders() - {p.person_id for p in delta.pins}:
+            count += directory.delete_credentials(person_id, CredentialType.PIN)
     wanted = {BlacklistEntry(person_id=b.person_id, plate=b.plate).key for b in delta.blacklist}
     for entry in current.blacklist:
         if entry.key not in wanted:

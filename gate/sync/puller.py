@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 from gate.directory.store import DirectoryStore
-from gate.sync.apply import ApplyReport, apply_delta
+from gate.sync.apply import ApplyReport, PinSaltChangedError, apply_delta
 from gate.uplink.client import AggregatorClient, UplinkError
 from gate.uplink.sender import backoff_delay
 from gate.uplink.state import UplinkState
@@ -36,7 +36,12 @@ class DirectorySync:
         delta = self.client.sync(since)
         if not delta.full and delta.to_version <= since:
             return None
-        report = apply_delta(self.directory, delta)
+        try:
+            report = apply_delta(self.directory, delta)
+        except PinSaltChangedError:
+            logger.warning("the community PIN salt changed; pulling a full copy")
+            delta = self.client.sync(0)
+            report = apply_delta(self.directory, delta)
         self.state.set("sync_version", delta.to_version)
         logger.info("directory synced to central version %d (%d changed, %d removed)",
                     delta.to_version, report.upserted, report.deleted)
