@@ -20,3 +20,5 @@ def configure_logging(level: str = "INFO", json_format: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # One line per HTTP request from the uplink client is noise, not a state change.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
