@@ -1,10 +1,12 @@
 """Liveness evaluation: live videos must pass quickly, every photo attack must be refused.
 
-Trials replay frames in frame time (a video's own index / fps; hw_sim replays at 25 fps for
-3 s) through the real detector and landmarks, one liveness session per trial, starting at
-the first frame with a face. A live trial passes only on a LIVE verdict; a spoof trial is
+Trials replay frames in frame time (a video's own index / fps; hw_sim replays at 25 fps)
+through the real detector and landmarks, one liveness session per trial, starting at the
+first frame with a face. A live trial passes only on a LIVE verdict; a spoof trial is
 refused unless the verdict becomes LIVE (SPOOF, still undecided when the clip ends, or no face
-at all: the door stays shut in each case). Used by `gate eval faces` (its `liveness` section).
+at all: the door stays shut in each case). Spoof replays run past the 3 s liveness timeout
+(spoof videos shorter than that play forwards and back, as an attacker keeps waving), so a
+refused spoof normally ends as SPOOF `liveness_timeout`. Used by `gate eval faces`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from hw_sim.video import read_video_frames
 logger = logging.getLogger(__name__)
 
 LIVE_KINDS = ("video_live", "video_blink")
-REPLAY_SECONDS = 3.0
+REPLAY_SECONDS = 3.4  # past LivenessConfig.max_seconds (at most 3 s): spoofs must time out
 REPLAY_FPS = 25.0
 
 
@@ -101,12 +103,30 @@ Trial = tuple[str, str, Callable[[], list[Frame]]]
 
 
 def _video_trials(faces_root: Path) -> list[Trial]:
-    trials = []
+    trials: list[Trial] = []
     for row in read_face_labels(faces_root):
-        if row.kind in (*LIVE_KINDS, "video_spoof"):
+        if row.kind in LIVE_KINDS:
             trials.append((row.path.name, row.kind,
                            lambda path=row.path: read_video_frames(path)))
+        elif row.kind == "video_spoof":
+            trials.append((row.path.name, row.kind,
+                           lambda path=row.path: back_and_forth(read_video_frames(path),
+                                                                REPLAY_SECONDS)))
     return trials
+
+
+def back_and_forth(frames: list[Frame], seconds: float) -> list[Frame]:
+    """`frames` played forwards, backwards, forwards ... until `seconds` of frame time.
+
+    Frame time keeps running at the clip's own rate; the pictures repeat mirrored in time.
+    """
+    if len(frames) < 2:
+        return frames
+    step = frames[1].captured_at - frames[0].captured_at
+    cycle = frames + frames[-2:0:-1]
+    count = max(len(frames), int(round(seconds / step)) + 1)
+    return [Frame(image=cycle[i % len(cycle)].image, captured_at=i * step, index=i,
+                  source=frames[0].source) for i in range(count)]
 
 
 def _photo_trials(faces_root: Path) -> list[Trial]:

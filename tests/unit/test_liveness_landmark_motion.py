@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gate.config.face import LivenessConfig
+from gate.vision.liveness import face_pixels
 from gate.vision.liveness.base import LivenessVerdict, NoLiveness
 from gate.vision.liveness.landmark_motion import LandmarkMotionCheck, MotionThresholds
 from gate.vision.liveness.registry import create_liveness
@@ -117,7 +118,7 @@ def test_landmarks_flipping_on_an_unchanged_photo_are_not_live() -> None:
 def test_talking_mouth_is_live_within_half_a_second() -> None:
     frames = []
     for index in range(int(3.0 * FPS)):
-        gap = 25.0 * abs(math.sin(2 * math.pi * 1.5 * index / FPS))
+        gap = 12.0 * abs(math.sin(2 * math.pi * 1.5 * index / FPS))  # 0.15 eye distances
         marks = face_landmarks(mouth_gap=gap)
         frames.append((draw_face(marks), marks))
     results = _run(frames, LandmarkMotionCheck())
@@ -136,6 +137,20 @@ def test_blink_is_live() -> None:
     results = _run(frames, LandmarkMotionCheck())
     assert results[-1].verdict == LivenessVerdict.LIVE
     assert "eyes" in results[-1].reason
+
+
+def test_region_filled_from_beyond_the_crop_is_not_compared() -> None:
+    # After a landmark misfit ECC may warp a crop far; pixels pulled in from past its edge
+    # are made up, so a region holding them must not count as changed.
+    rng = np.random.default_rng(2)
+    previous = cv2.GaussianBlur(rng.uniform(0, 255, (64, 64)).astype(np.float32), (0, 0), 2.0)
+    current = np.roll(previous, 4, axis=1)  # the same picture, 4 px to the right
+    current[:, :4] = previous[:, :4]
+    aligned = face_pixels.align(current, previous)
+    assert aligned is not None and aligned[1] > 0.95
+    assert not face_pixels.covered(aligned[0], (0, 64, 56, 64))  # right edge: made up
+    assert face_pixels.covered(aligned[0], (10, 50, 10, 50))
+    assert face_pixels.region_correlation(aligned[0], previous, (10, 50, 10, 50)) > 0.98
 
 
 def test_still_live_face_times_out_after_max_seconds() -> None:
