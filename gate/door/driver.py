@@ -171,8 +171,13 @@ class DoorDriver:
 
     def _fault(self) -> None:
         self._faulted = True
+        fire = self._machine.fire_latched or bool(self._hardware.fire_is_active)
         try:
-            self._hardware.apply_fail_mode()
+            if fire:
+                # Life safety beats the fail mode: a fire release stays released.
+                self._hardware.set_released(True)
+            else:
+                self._hardware.apply_fail_mode()
         except Exception:
             logger.exception("could not apply the door fail mode %s", self._hardware.fail_mode)
 

@@ -256,8 +256,12 @@ class DoorStateMachine:
         wanted, reason = self._wanted()
         if wanted and not self._released:
             self._released, self._release_reason = True, reason
-            outputs.insert(0, RelayCommand.RELEASE)
             outputs.append(DoorEvent(DoorEventType.DOOR_RELEASED, reason))
+            if reason == "fire":
+                outputs.insert(0, RelayCommand.RELEASE)  # life safety first, records after
+            else:
+                # Every other release is recorded before the relay moves (durable first).
+                outputs.append(RelayCommand.RELEASE)
         elif not wanted and self._released:
             self._released = False
             outputs.insert(0, RelayCommand.SECURE)

@@ -154,23 +154,22 @@ class FacePipeline:
     ) -> FaceOutcome | None:
         settings = self.settings
         state.frames += 1
-        state.liveness_result = state.liveness.update(frame, face)
         state.quality = assess(
             rgb, face, min_face_px=settings.min_face_px,
             min_sharpness=settings.min_sharpness, max_yaw_ratio=settings.max_yaw_ratio,
         )
         state.frames_since_encode += 1
         settled = self._settled(state)
-        if settled is None:
+        # Until the decision, an identified track keeps being re-checked: a photo swapped in
+        # for a live face (or the other way round) must not inherit the other's evidence.
+        if settled in (None, OutcomeKind.IDENTIFIED):
             if not state.quality.ok:
                 failed = state.quality.failed or "quality"
                 state.quality_failures[failed] = state.quality_failures.get(failed, 0) + 1
             elif state.frames_since_encode >= settings.encode_every_frames:
-                vector = self.recogniser.encode(rgb, face)
-                self.encodings += 1
-                state.votes.append(self.matcher(vector))
-                state.frames_since_encode = 0
+                self._vote(state, rgb, face)
                 settled = self._settled(state)
+        state.liveness_result = state.liveness.update(frame, face)
         verdict = state.liveness_result.verdict
         elapsed = frame.captured_at - state.track.first_seen_at
         kind: str | None = None
@@ -181,10 +180,24 @@ class FacePipeline:
         elif settled == OutcomeKind.IDENTIFIED and verdict == LivenessVerdict.LIVE:
             kind = OutcomeKind.IDENTIFIED
         elif elapsed >= settings.max_decision_seconds:
-            kind = OutcomeKind.QUALITY if not state.votes else OutcomeKind.AMBIGUOUS
+            if settled == OutcomeKind.IDENTIFIED:
+                kind = OutcomeKind.SPOOF  # identified, but life was never proven
+            else:
+                kind = OutcomeKind.QUALITY if not state.votes else OutcomeKind.AMBIGUOUS
         if kind is None:
             return None
         return self._outcome(state, frame, face, kind)
+
+    def _vote(self, state: _TrackState, rgb: np.ndarray, face: DetectedFace) -> None:
+        vote = self.matcher(self.recogniser.encode(rgb, face))
+        self.encodings += 1
+        state.frames_since_encode = 0
+        if not state.votes or vote.person_id != state.votes[-1].person_id:
+            # A new face identity in this track: liveness evidence gathered so far belongs
+            # to whatever was in front of the camera before, so it starts again.
+            state.votes.clear()
+            state.liveness = self.liveness.start()
+        state.votes.append(vote)
 
     def _settled(self, state: _TrackState) -> str | None:
         """IDENTIFIED/UNKNOWN/AMBIGUOUS once the last `agreement_frames` votes agree."""

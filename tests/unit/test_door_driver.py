@@ -132,3 +132,26 @@ def test_ticker_thread_secures_the_door_in_real_time():
     (start, on), (end, off) = hardware.relay_history[-2:]
     assert on and not off
     assert 0.2 <= end - start < 0.6
+
+
+def test_fire_release_stays_released_when_recording_the_event_fails():
+    def failing_log(event: DoorEvent) -> None:
+        if event.type == "fire_release":
+            raise OSError("disk full")
+
+    driver, hardware, _, _ = build(on_event=failing_log)
+    hardware.set_fire(True)
+    assert driver.faulted  # the log write failed...
+    assert hardware.relay_energised  # ...but a fire release never falls back to locked
+
+
+def test_exit_release_is_recorded_before_the_relay_moves():
+    seen: list[tuple[str, bool]] = []
+    box: list[SimDoorHardware] = []
+    driver, hardware, _, _ = build(
+        on_event=lambda e: seen.append((e.type, bool(box) and box[0].relay_energised))
+    )
+    box.append(hardware)
+    hardware.press_exit()
+    assert ("exit_request", False) in seen and ("door_released", False) in seen
+    assert hardware.relay_energised

@@ -41,7 +41,7 @@ def closed_door() -> tuple[DoorStateMachine, ManualClock]:
 def test_grant_releases_then_secures_after_unlock_seconds(closed_door):
     machine, clock = closed_door
     out = machine.grant("resident-7")
-    assert out == [RelayCommand.RELEASE, DoorEvent(DoorEventType.DOOR_RELEASED, "grant:resident-7")]
+    assert out == [DoorEvent(DoorEventType.DOOR_RELEASED, "grant:resident-7"), RelayCommand.RELEASE]
     clock.advance(UNLOCK - 0.25)
     assert machine.tick() == []
     assert machine.released
@@ -68,7 +68,8 @@ def test_grant_while_released_extends_the_pulse_without_new_commands(closed_door
 def test_exit_button_is_logged_and_releases(closed_door):
     machine, _ = closed_door
     out = machine.exit_pressed()
-    assert types(out) == ["release", "exit_request", "door_released"]
+    # Recorded first, then the relay moves (durable before actuation).
+    assert types(out) == ["exit_request", "door_released", "release"]
     assert machine.released
 
 
@@ -124,7 +125,7 @@ def test_door_held_open_raises_alarm_after_timeout_and_clears_on_close(closed_do
 
 def test_hold_open_suppresses_held_alarm_and_restarts_its_timer(closed_door):
     machine, clock = closed_door
-    assert types(machine.hold_open(True, "guard-2")) == ["release", "hold_open_on", "door_released"]
+    assert types(machine.hold_open(True, "guard-2")) == ["hold_open_on", "door_released", "release"]
     machine.contact_changed(True)
     clock.advance(HELD * 3)
     assert machine.tick() == []
