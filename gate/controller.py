@@ -19,7 +19,7 @@ from gate.decisions import DecisionExecutor
 from gate.directory.store import DirectoryStore
 from gate.door.driver import DoorDriver
 from gate.door.state_machine import DoorEvent
-from gate.errors import CameraError, GateError, ImageError
+from gate.errors import CameraError, ImageError
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog, EventRecord
 from gate.face_access import face_request
@@ -31,6 +31,7 @@ from gate.vision.frames import FrameSource
 logger = logging.getLogger(__name__)
 
 RECENT_DECISIONS = 200
+DIRECTORY_CHECK_SECONDS = 2.0
 
 
 
@@ -93,6 +94,9 @@ class GateController:
         self.frames_processed = 0
         self.frame_errors = 0
         self._snapshot: DirectorySnapshot | None = None
+        self.on_directory_changed: Callable[[], None] | None = None
+        self._directory_version = directory.version
+        self._next_directory_check = clock.monotonic() + DIRECTORY_CHECK_SECONDS
         self._camera_was_healthy = True
         self._stop = threading.Event()
 
@@ -111,7 +115,8 @@ class GateController:
             try:
                 if not self.step(timeout_seconds=0.2):
                     return
-            except GateError:
+            except Exception:  # noqa: BLE001 - one bad frame must not stop the gate
+                # Nothing here releases the door, so it stays as it is (locked, or pulsing).
                 logger.exception("frame skipped after an error; the door stays locked")
 
     def step(self, timeout_seconds: float = 0.2) -> bool:
@@ -122,6 +127,7 @@ class GateController:
             logger.info("camera ended: %s", err)
             return False
         self._watch_camera_health()
+        self._watch_directory()
         if frame is None:
             return True
         try:
@@ -143,6 +149,19 @@ class GateController:
             if not healthy:
                 # Evidence from before an outage must not combine with evidence after it.
                 self.pipeline.reset()
+
+    def _watch_directory(self) -> None:
+        """Every few seconds: if residents or templates changed, let the gallery reload."""
+        now = self.clock.monotonic()
+        if now < self._next_directory_check:
+            return
+        self._next_directory_check = now + DIRECTORY_CHECK_SECONDS
+        version = self.directory.version
+        if version != self._directory_version:
+            if self.on_directory_changed is not None:
+                self.on_directory_changed()
+            # The reload may itself update look-alike flags: take the version after it.
+            self._directory_version = self.directory.version
 
     def directory_snapshot(self) -> DirectorySnapshot:
         """The directory as policy sees it, re-read only when it changed."""

@@ -214,43 +214,50 @@ def build_gate(
     """Wire every part of a gate; the caller supplies the camera and the door hardware."""
     clock = clock or SystemClock()
     stores = open_stores(config, clock)
-    recogniser = recogniser or create_recogniser(config.face.recogniser)
-    gallery = load_gallery(stores.directory, recogniser,
-                           effective_threshold(config.face.recogniser),
-                           config.face.recogniser.person_threshold_ratio)
-    pipeline = build_pipeline(config, recogniser, gallery)
-    def door_event(event: DoorEvent) -> None:
-        record_door_event(stores.event_log, event)
-        if on_door_event is not None:
-            on_door_event(event)
+    try:
+        recogniser = recogniser or create_recogniser(config.face.recogniser)
+        gallery = load_gallery(stores.directory, recogniser,
+                               effective_threshold(config.face.recogniser),
+                               config.face.recogniser.person_threshold_ratio)
+        pipeline = build_pipeline(config, recogniser, gallery)
 
-    door = DoorDriver(DoorStateMachine(config.door, clock), door_hardware, clock,
-                      on_event=door_event)
-    controller = GateController(
-        gate_id=config.gate_id, camera=camera, pipeline=pipeline,
-        directory=stores.directory,
-        policy=PolicySettings(face_only_allowed=config.face.face_only_allowed),
-        event_log=stores.event_log, snapshots=stores.snapshots, door=door, clock=clock,
-        on_decision=on_decision,
-    )
-    stores.event_log.append("gate_started", evidence={
-        "recogniser": recogniser.name, "liveness": config.face.liveness.type,
-        "gallery_people": len(gallery.person_ids), "fail_mode": config.door.fail_mode,
-    })
-    gate = Gate(config, controller, stores, door, recogniser, gallery)
-    gate.retention = RetentionJob(gate.enforce_retention)
-    if hasattr(door_hardware, "when_card_read"):  # a board with a reader (OSDP)
-        gate.credentials = CredentialAccess(
-            gate_id=config.gate_id, directory=stores.directory, policy=controller.policy,
-            event_log=stores.event_log, door=door, clock=clock,
-            executor=controller.executor, on_decision=on_credential)
-        gate.credentials.attach(door_hardware)
-    if config.uplink.enabled:
-        gate.uplink = build_uplink(
-            config.uplink, db_path=Path(config.storage.data_dir) / DB_NAME,
-            event_log=stores.event_log, directory=stores.directory, snapshots=stores.snapshots,
-            on_synced=lambda _report: gate.reload_gallery(), credential=uplink_credential,
+        def door_event(event: DoorEvent) -> None:
+            record_door_event(stores.event_log, event)
+            if on_door_event is not None:
+                on_door_event(event)
+
+        door = DoorDriver(DoorStateMachine(config.door, clock), door_hardware, clock,
+                          on_event=door_event)
+        controller = GateController(
+            gate_id=config.gate_id, camera=camera, pipeline=pipeline,
+            directory=stores.directory,
+            policy=PolicySettings(face_only_allowed=config.face.face_only_allowed),
+            event_log=stores.event_log, snapshots=stores.snapshots, door=door, clock=clock,
+            on_decision=on_decision,
         )
+        stores.event_log.append("gate_started", evidence={
+            "recogniser": recogniser.name, "liveness": config.face.liveness.type,
+            "gallery_people": len(gallery.person_ids), "fail_mode": config.door.fail_mode,
+        })
+        gate = Gate(config, controller, stores, door, recogniser, gallery)
+        gate.retention = RetentionJob(gate.enforce_retention)
+        # Enrolments (`gate enroll`, central sync) reach the running gallery within seconds.
+        controller.on_directory_changed = gate.reload_gallery
+        if hasattr(door_hardware, "when_card_read"):  # a board with a reader (OSDP)
+            gate.credentials = CredentialAccess(
+                gate_id=config.gate_id, directory=stores.directory, policy=controller.policy,
+                event_log=stores.event_log, door=door, clock=clock,
+                executor=controller.executor, on_decision=on_credential)
+            gate.credentials.attach(door_hardware)
+        if config.uplink.enabled:
+            gate.uplink = build_uplink(
+                config.uplink, db_path=Path(config.storage.data_dir) / DB_NAME,
+                event_log=stores.event_log, directory=stores.directory, snapshots=stores.snapshots,
+                credential=uplink_credential,
+            )
+    except BaseException:
+        stores.close()  # nothing half-open when wiring fails
+        raise
     return gate
 
 
@@ -297,7 +304,12 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
         reconnect_max_seconds=cam.reconnect_max_seconds,
         stale_frame_seconds=cam.stale_frame_seconds,
     )
-    gate = build_gate(config, camera=camera, door_hardware=hardware)
+    try:
+        gate = build_gate(config, camera=camera, door_hardware=hardware)
+    except BaseException:
+        hardware.close()  # applies the fail mode
+        camera.close()
+        raise
     stop = threading.Event()
 
     def _stop(signum: int, _frame: object) -> None:
@@ -307,16 +319,16 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    gate.start()
     http = None
-    if config.http.enabled:
-        http = GateHttpServer(config.http, GateState.from_gate(gate))
-        try:
-            http.start()
-        except GateError as err:  # monitoring must never keep the door from working
-            logger.error("monitoring not started: %s", err)
-            http = None
     try:
+        gate.start()
+        if config.http.enabled:
+            http = GateHttpServer(config.http, GateState.from_gate(gate))
+            try:
+                http.start()
+            except GateError as err:  # monitoring must never keep the door from working
+                logger.error("monitoring not started: %s", err)
+                http = None
         gate.controller.run(duration_seconds)
     finally:
         if http is not None:

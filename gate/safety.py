@@ -24,8 +24,9 @@ def config_warnings(config: GateConfig) -> list[str]:
             if face.face_only_allowed:
                 warnings.append(
                     sentence + " Face-only entry is UNSAFE with this recogniser for East-Asian "
-                    "residents: set face.face_only_allowed: false (face plus card/PIN) or use "
-                    "face.recogniser.type: sface."
+                    "residents: use face.recogniser.type: sface, or set "
+                    "face.face_only_allowed: false so that entry needs the resident's card/PIN "
+                    "(the face alone is then refused)."
                 )
         else:
             warnings.append(sentence)

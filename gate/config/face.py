@@ -83,5 +83,5 @@ class FaceConfig(BaseModel):
     face_only_allowed: bool = Field(
         True,
         description="Grant on a face alone. Unsafe with dlib for East-Asian residents: "
-        "prefer face plus card/PIN there.",
+        "set false there, and entry then needs the resident's card/PIN.",
     )

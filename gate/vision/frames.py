@@ -158,7 +158,7 @@ class OpenCVCamera(FrameSource):
         while not self._stop.is_set():
             try:
                 capture = self._open()
-            except CameraError as err:
+            except (CameraError, cv2.error) as err:
                 self._mark_lost(str(err))
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._backoff_max)
@@ -169,7 +169,11 @@ class OpenCVCamera(FrameSource):
             last_frame_at = time.monotonic()
             try:
                 while not self._stop.is_set():
-                    ok, image = capture.read()
+                    try:
+                        ok, image = capture.read()
+                    except cv2.error as err:  # a backend error is a lost camera, not a crash
+                        self._mark_lost(f"read failed: {err}")
+                        break
                     now = time.monotonic()
                     if ok and image is not None and image.size:
                         self._slot.put(Frame(image, now, index, self._describe()))

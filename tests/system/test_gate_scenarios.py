@@ -161,3 +161,31 @@ def test_snapshots_are_deleted_when_their_retention_ends_but_events_stay(
     assert report.snapshots_deleted == 1 and not snapshot.exists()
     assert report.events_purged == 0  # events are kept at least 180 days
     assert verify_log(Path(sim.config.storage.data_dir) / DB_NAME).ok
+
+
+def test_resident_enrolled_while_the_gate_runs_is_recognised_without_restart(
+    tmp_path: Path, pedestrian: Scenario
+) -> None:
+    from gate.enrolment import template_from_image
+    from gate.policy.model import Group, Person
+    from gate.policy.schedule import always_open
+    from gate.vision.detection import HogFaceDetector
+
+    gate = SimulatedGate(tmp_path / "g3")  # empty gallery
+    try:
+        # As `gate enroll` would, from another process: straight into the directory.
+        directory = gate.gate.stores.directory
+        directory.upsert_schedule(always_open("always"))
+        directory.upsert_group(Group("residents", "always"))
+        enrolee = pedestrian.enrolees[0]
+        directory.upsert_person(Person(enrolee.person_id, enrolee.display_name, enrolee.unit,
+                                       groups=enrolee.groups))
+        for index, image in enumerate(enrolee.images):
+            template = template_from_image(image, gate.gate.recogniser,
+                                           HogFaceDetector(800, upsample=1), str(index))
+            directory.add_face_template(enrolee.person_id, gate.gate.recogniser.name,
+                                        template.vector, template.source_sha256)
+        reports = gate.play([blank_clip(2.5), _clip(pedestrian, "张* walks up")])
+        assert [r.decision.subject for r in reports if r.decision.granted] == [enrolee.person_id]
+    finally:
+        gate.close()
