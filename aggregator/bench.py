@@ -22,9 +22,11 @@ from pathlib import Path
 import click
 import httpx
 import numpy as np
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from aggregator.db.partitions import add_months, create_month_partition, month_of
 from wire.chain import GENESIS_HASH, compute_hash
 
 GATES = 8
@@ -100,6 +102,14 @@ def _prepare(url: str, workdir: Path) -> dict[str, str]:
                                   snapshot_dir=workdir / "snaps")
     svc = Services(settings)
     try:
+        if svc.engine.dialect.name == "postgresql":
+            # As in service: the hourly job makes each month's partition before it starts,
+            # so 180 days of events sit in monthly partitions, not in events_default.
+            with svc.engine.begin() as conn:
+                month = month_of(datetime.now(UTC) - timedelta(days=SPAN_DAYS + 1))
+                while month <= month_of(datetime.now(UTC)):
+                    create_month_partition(conn, month)
+                    month = add_months(month, 1)
         creds = {f"bench-{i}": svc.register_gate(f"bench-{i}") for i in range(GATES)}
         creds["latency"] = svc.register_gate("latency")
     finally:
@@ -107,11 +117,55 @@ def _prepare(url: str, workdir: Path) -> dict[str, str]:
     return creds
 
 
-def _serve(url: str, port: int, workdir: Path) -> subprocess.Popen:
+def app_from_environment() -> FastAPI:
+    """The app built from ``AGGREGATOR_*`` variables (uvicorn ``--factory``, one per worker)."""
+    from aggregator.app import create_app
+    from aggregator.settings import AggregatorSettings
+
+    return create_app(AggregatorSettings())
+
+
+def workers_for(url: str) -> int:
+    """uvicorn worker processes for the server under test.
+
+    PostgreSQL: one per core (2 here). Workers are separate processes, i.e. replicas, which
+    ingest serialises per gate with a row lock (tests/system/test_aggregator_replicas.py).
+    SQLite: one, because its writer lock is held only from the first write of a batch, so a
+    second process could read a gate's state before the first one committed it.
+    """
+    return 1 if url.startswith("sqlite") else min(2, os.cpu_count() or 1)
+
+
+def serve_workers(port: int, workers: int) -> None:
+    """Serve :func:`app_from_environment` on 127.0.0.1:`port` with `workers` processes.
+
+    The listening socket is bound here, as TCP: uvicorn's own bind for ``--workers`` leaves
+    its protocol at 0, so asyncio does not set TCP_NODELAY on accepted connections and every
+    keep-alive request after the first waits ~40 ms for a delayed ACK (Kludex/uvicorn#3149;
+    measured here: 44 ms per request with 2 workers, 1 ms with 1).
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("aggregator.bench:app_from_environment", factory=True,
+                            host="127.0.0.1", port=port, workers=workers,
+                            log_level="warning", access_log=False)
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _serve(url: str, port: int, workdir: Path, workers: int) -> subprocess.Popen:
     env = dict(os.environ, AGGREGATOR_SNAPSHOT_DIR=str(workdir / "snaps"),
-               AGGREGATOR_BACKGROUND_JOBS="false")
-    proc = subprocess.Popen([sys.executable, "-m", "aggregator", "serve", "--db", url,
-                             "--port", str(port), "--demo"], env=env)
+               AGGREGATOR_BACKGROUND_JOBS="false", AGGREGATOR_DATABASE_URL=url,
+               AGGREGATOR_DEMO="true")
+    proc = subprocess.Popen([sys.executable, "-c", "from aggregator.bench import serve_workers; "
+                             f"serve_workers({port}, {workers})"], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -204,7 +258,8 @@ def run_bench(db: str, events: int) -> dict:
         try:
             creds = _prepare(database.url, workdir)
             port = _free_port()
-            server = _serve(database.url, port, workdir)
+            workers = workers_for(database.url)
+            server = _serve(database.url, port, workdir, workers)
             base = f"http://127.0.0.1:{port}"
             try:
                 rate = _ingest(base, creds, events)
@@ -221,7 +276,7 @@ def run_bench(db: str, events: int) -> dict:
             database.drop()
     return {
         "database": "sqlite" if db == "sqlite" else make_url(database.url).get_backend_name(),
-        "rows": int(rows), "gates": GATES, "batch_events": BATCH,
+        "rows": int(rows), "gates": GATES, "batch_events": BATCH, "server_workers": workers,
         "ingest_events_per_s": round(rate, 1), "query_p95_ms": round(p95, 1),
         "query_p95_ms_by_search": per_query, "gate_to_central_p95_ms": round(latency, 1),
         "targets": {"ingest_events_per_s": 5000 if db == "sqlite" else 10000,

@@ -20,6 +20,8 @@ from aggregator.errors import EnrolmentError
 RECOGNISER = "sface"
 MODEL_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
 MODEL_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee"
+DIMENSION = 128
+"""Length of an SFace template."""
 CROP_PX = 112
 MIN_FACE_PX = 60
 MAX_SIDE_PX = 1600

@@ -15,10 +15,10 @@ import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from aggregator.clock import Clock, iso
-from aggregator.db.models import Alarm, Event, Gate, Resident, SequenceGap
+from aggregator.db.event_store import claim_event_ids, insert_events, resident_units
+from aggregator.db.models import Alarm, Event, Gate, SequenceGap
 from wire.chain import GENESIS_HASH, canonical_json, compute_hash
 from wire.schemas import EventBatch, IngestResult, WireEvent
 
@@ -47,42 +47,42 @@ class Ingestor:
     """Stores batches; thread-safe (a lock serialises writers on SQLite)."""
 
     def __init__(self, engine_dialect: str, clock: Clock) -> None:
-        self._dialect = engine_dialect
         self._clock = clock
         self._sqlite_lock = threading.Lock() if engine_dialect == "sqlite" else None
 
     def ingest(self, conn: Connection, gate_id: str, batch: EventBatch) -> IngestOutcome:
         """Store `batch` from the authenticated `gate_id` inside the caller's transaction."""
         events = sorted(batch.events, key=lambda e: e.sequence)
-        _validate(gate_id, batch, events)
+        evidence = _validate(gate_id, batch, events)
         if self._sqlite_lock is None:
-            return self._ingest(conn, gate_id, events)
+            return self._ingest(conn, gate_id, events, evidence)
         with self._sqlite_lock:
-            return self._ingest(conn, gate_id, events)
+            return self._ingest(conn, gate_id, events, evidence)
 
-    def _ingest(self, conn: Connection, gate_id: str, events: list[WireEvent]) -> IngestOutcome:
+    def _ingest(self, conn: Connection, gate_id: str, events: list[WireEvent],
+                evidence: list[str]) -> IngestOutcome:
         now = iso(self._clock())
         gate = conn.execute(
             select(Gate.last_sequence, Gate.last_hash).where(Gate.gate_id == gate_id)
             .with_for_update()
         ).one()
         last_sequence, last_hash = int(gate.last_sequence), gate.last_hash
-        units = _units(conn, {e.subject for e in events if e.subject})
-        # Known ids are looked up under the gate's lock rather than left to the unique index:
-        # on partitioned PostgreSQL that index is (event_id, occurred_at), so a replay with an
-        # altered time would otherwise be stored twice.
-        known = set(conn.execute(select(Event.event_id).where(
-            Event.event_id.in_([e.event_id for e in events]))).scalars())
-        rows = [_row(e, now, units) for e in events if e.event_id not in known]
-        inserted = self._insert(conn, rows) if rows else set()
-        stored = [e for e in events if e.event_id in inserted]
-
+        # Ids are claimed under the gate's lock rather than left to the unique index of
+        # `events`: on partitioned PostgreSQL that index is (event_id, occurred_at), so a replay
+        # with an altered time would otherwise be stored twice.
+        new_ids = claim_event_ids(conn, [e.event_id for e in events])
+        fresh = [(e, text) for e, text in zip(events, evidence, strict=True)
+                 if e.event_id in new_ids]
+        units = resident_units(conn, {e.subject for e, _ in fresh if e.subject})
+        # The chain is checked before the insert so each row is written once, flag included.
         hashes = {e.sequence: e.hash for e in events}
-        broken = [e for e in stored if not _chain_ok(conn, gate_id, e, hashes, last_sequence,
-                                                      last_hash)]
-        if broken:
-            conn.execute(update(Event).where(Event.event_id.in_([e.event_id for e in broken]))
-                         .values(chain_ok=False))
+        chain_ok = {e.event_id: _chain_ok(conn, gate_id, e, hashes, last_sequence, last_hash)
+                    for e, _ in fresh}
+        inserted = insert_events(conn, [_row(e, text, now, units, chain_ok[e.event_id])
+                                        for e, text in fresh])
+        stored = [e for e, _ in fresh if e.event_id in inserted]
+
+        broken = [e for e in stored if not chain_ok[e.event_id]]
         gaps = _new_gaps(last_sequence, stored)
         late = [e.sequence for e in stored if e.sequence <= last_sequence]
         if late:
@@ -109,15 +109,9 @@ class Ingestor:
                               gaps=gaps, chain_ok=not broken)
         return IngestOutcome(result, stored, [kind for kind, _, _ in alarms])
 
-    def _insert(self, conn: Connection, rows: list[dict]) -> set[str]:
-        dialect = postgresql if self._dialect == "postgresql" else sqlite
-        # No conflict target: it must match the unique key, which differs between the plain
-        # table (event_id) and the partitioned one (event_id, occurred_at).
-        statement = dialect.insert(Event).on_conflict_do_nothing().returning(Event.event_id)
-        return {row[0] for row in conn.execute(statement, rows)}
 
-
-def _validate(gate_id: str, batch: EventBatch, events: list[WireEvent]) -> None:
+def _validate(gate_id: str, batch: EventBatch, events: list[WireEvent]) -> list[str]:
+    """Refuse a malformed batch; returns each event's evidence as canonical JSON text."""
     if batch.gate_id != gate_id:
         raise BatchRejectedError(
             f"batch names gate {batch.gate_id!r} but the credential belongs to {gate_id!r}")
@@ -130,37 +124,29 @@ def _validate(gate_id: str, batch: EventBatch, events: list[WireEvent]) -> None:
     if len({e.sequence for e in events}) != len(events):
         raise BatchRejectedError("the batch repeats a sequence number")
     try:
-        for event in events:
-            canonical_json(event.evidence)
+        return [canonical_json(event.evidence) for event in events]
     except ValueError as err:
         raise BatchRejectedError(f"evidence is not canonical JSON: {err}") from err
 
 
-def _units(conn: Connection, subjects: set[str]) -> dict[str, str]:
-    if not subjects:
-        return {}
-    found = conn.execute(select(Resident.person_id, Resident.unit)
-                         .where(Resident.person_id.in_(subjects)))
-    return {person_id: unit for person_id, unit in found}
-
-
-def _row(event: WireEvent, now: str, units: dict[str, str]) -> dict:
+def _row(event: WireEvent, evidence: str, now: str, units: dict[str, str],
+         chain_ok: bool) -> tuple:
+    """The stored row of `event`, in `event_store.INSERT_COLUMNS` order."""
     plate = event.evidence.get("plate")
-    return {
-        "event_id": event.event_id, "gate_id": event.gate_id, "sequence": event.sequence,
-        "occurred_at": event.occurred_at, "type": event.type, "subject": event.subject,
-        "decision": event.decision, "reason": event.reason,
-        "evidence": canonical_json(event.evidence), "snapshot_ref": event.snapshot_ref,
-        "prev_hash": event.prev_hash, "hash": event.hash, "received_at": now,
-        "unit": units.get(event.subject or ""),
-        "plate": plate[:16] if isinstance(plate, str) else None, "chain_ok": True,
-    }
+    return (
+        event.event_id, event.gate_id, event.sequence, event.occurred_at, event.type,
+        event.subject, event.decision, event.reason, evidence, event.snapshot_ref,
+        event.prev_hash, event.hash, now, units.get(event.subject or ""),
+        plate[:16] if isinstance(plate, str) else None, chain_ok,
+    )
 
 
 def _chain_ok(conn: Connection, gate_id: str, event: WireEvent, hashes: dict[int, str],
               last_sequence: int, last_hash: str | None) -> bool:
     """The event hashes to its `hash` and links to its predecessor where that is known."""
-    if compute_hash(event.model_dump()) != event.hash:
+    # The model's own field dict: compute_hash reads only HASHED_FIELDS, and model_dump()
+    # would first build a deep copy of every event for nothing.
+    if compute_hash(vars(event)) != event.hash:
         return False
     previous = event.sequence - 1
     if previous == 0:

@@ -133,7 +133,7 @@ def _person(row) -> PersonWire:  # type: ignore[no-untyped-def]
     return PersonWire(person_id=row.person_id, display_name=row.display_name, unit=row.unit,
                       kind=row.kind, groups=json.loads(row.groups_json),
                       valid_from=row.valid_from, valid_until=row.valid_until,
-                      enabled=row.enabled)
+                      enabled=row.enabled, lookalike=json.loads(row.lookalike_of_json) != [])
 
 
 def _faces(conn: Connection, people: set[str] | None) -> list[FaceTemplatesWire]:

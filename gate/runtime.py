@@ -119,8 +119,10 @@ def load_gallery(
 
 
 def flag_lookalikes(directory: DirectoryStore, gallery: Gallery, threshold: float) -> set[str]:
-    """Mark residents whose face sits within `threshold` of another's; clear the rest."""
-    flagged = set(find_lookalikes(gallery, threshold))
+    """Mark residents whose face sits within `threshold` of another's (or whom the aggregator
+    flags); clear the rest."""
+    # The aggregator sees every gate's residents; its flags stand beside the local check.
+    flagged = set(find_lookalikes(gallery, threshold)) | directory.central_lookalikes()
     snapshot = directory.snapshot()
     with directory.batch():
         for person in snapshot.people.values():

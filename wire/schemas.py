@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wire.pins import PIN_HASH_PATTERN
 
@@ -48,6 +48,23 @@ class WireEvent(WireModel):
     prev_hash: str = Field(..., pattern=_HEX64)
     hash: str = Field(..., pattern=_HEX64)
 
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> WireEvent:
+        # PostgreSQL text cannot hold U+0000; refuse it on every database alike.
+        if _has_nul(self.__dict__):
+            raise ValueError("NUL characters (U+0000) are not allowed in an event")
+        return self
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
 
 class EventBatch(WireModel):
     """Events of one gate, in sequence order, sent in one request."""
@@ -81,6 +98,9 @@ class PersonWire(WireModel):
     valid_from: str | None = None
     valid_until: str | None = None
     enabled: bool = True
+    lookalike: bool = Field(
+        False, description="Set by the aggregator: another resident's face is too close to this "
+        "one's, so face gates ask for a second factor (card or PIN). Ignored when sent to it.")
 
 
 class GroupWire(WireModel):

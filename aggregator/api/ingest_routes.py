@@ -8,13 +8,15 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from aggregator.api.deps import GateDep, ServicesDep
 from aggregator.db.models import Gate, Snapshot
-from aggregator.ingest import BatchRejectedError
+from aggregator.ingest import BatchRejectedError, IngestOutcome
+from aggregator.services import Services
 from aggregator.sync import build_delta
 from wire.schemas import MAX_BATCH_BYTES, EventBatch, IngestResult, SyncDelta
 
@@ -53,8 +55,9 @@ async def ingest_events(request: Request, gate_id: GateDep, svc: ServicesDep) ->
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _reason(err)) from err
     started = time.perf_counter()
     try:
-        with svc.engine.begin() as conn:
-            outcome = svc.ingestor.ingest(conn, gate_id, batch)
+        # In a worker thread: the event loop keeps reading and parsing other gates' batches
+        # while this one waits for the database (the gate's row lock, the commit).
+        outcome = await run_in_threadpool(_store, svc, gate_id, batch)
     except BatchRejectedError as err:
         svc.metrics.batches.labels("rejected").inc()
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
@@ -69,6 +72,11 @@ async def ingest_events(request: Request, gate_id: GateDep, svc: ServicesDep) ->
         for kind in outcome.alarms:
             svc.mqtt.publish_alarm(gate_id, kind, None)
     return outcome.result
+
+
+def _store(svc: Services, gate_id: str, batch: EventBatch) -> IngestOutcome:
+    with svc.engine.begin() as conn:
+        return svc.ingestor.ingest(conn, gate_id, batch)
 
 
 def _reason(err: ValidationError) -> str:

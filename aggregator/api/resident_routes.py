@@ -7,14 +7,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aggregator.api.deps import AdminUser, ConnDep, SecurityUser, ServicesDep, audit
+from aggregator.api.deps import (
+    AdminUser,
+    AnyUser,
+    ConnDep,
+    CurrentUser,
+    SecurityUser,
+    ServicesDep,
+    audit,
+)
 from aggregator.db.models import Card, Consent, FaceTemplate, Pin, Resident, Visitor
 from aggregator.errors import EnrolmentError
 from aggregator.faces import RECOGNISER
+from aggregator.lookalikes import lookalikes_of, refresh_lookalikes
 from aggregator.privacy import looks_like_identifier
+from aggregator.services import Services
 from aggregator.sync import pin_salt, record_change
 from wire.pins import PIN_MAX_DIGITS, PIN_MIN_DIGITS, hash_pin
 from wire.schemas import PersonWire
@@ -26,6 +36,17 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 class ResidentOut(PersonWire):
     face_templates: int = 0
+    lookalike_of: list[str] = Field(
+        default_factory=list,
+        description="Residents whose enrolled faces sit within the gates' match threshold of "
+        "this one's; `lookalike` is true when this is not empty.")
+
+
+class SecondFactorOut(BaseModel):
+    """What a guard may know: whether face gates ask this person for a card or PIN too."""
+
+    person_id: str
+    lookalike: bool
 
 
 class PinIn(BaseModel):
@@ -47,7 +68,9 @@ def _out(conn: Connection, row: Resident) -> ResidentOut:
     return ResidentOut(person_id=row.person_id, display_name=row.display_name, unit=row.unit,
                        kind=row.kind, groups=json.loads(row.groups_json),
                        valid_from=row.valid_from, valid_until=row.valid_until,
-                       enabled=row.enabled, face_templates=faces)
+                       enabled=row.enabled, face_templates=faces,
+                       lookalike=bool(lookalikes_of(row.lookalike_of_json)),
+                       lookalike_of=lookalikes_of(row.lookalike_of_json))
 
 
 def _get(conn: Connection, person_id: str) -> Resident:
@@ -55,6 +78,18 @@ def _get(conn: Connection, person_id: str) -> Resident:
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no resident {person_id}")
     return row
+
+
+def _refresh_lookalikes(conn: Connection, svc: Services, user: CurrentUser) -> None:
+    """Recompute look-alike flags after a template change; audit each flag that appears."""
+    changes = refresh_lookalikes(conn, svc.now())
+    for person_id in changes.appeared:
+        others = changes.flagged[person_id]
+        audit(conn, svc, user, "lookalike_flagged",
+              {"person_id": person_id, "lookalike_of": sorted(others),
+               "nearest_distance": round(min(others.values()), 3)})
+    for person_id in changes.cleared:
+        audit(conn, svc, user, "lookalike_cleared", {"person_id": person_id})
 
 
 @router.get("", response_model=list[ResidentOut])
@@ -74,9 +109,14 @@ def upsert_resident(body: PersonWire, user: AdminUser, conn: ConnDep,
     if looks_like_identifier(body.display_name) or looks_like_identifier(body.unit):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "display_name and unit must not hold ID or phone numbers")
-    values = body.model_dump(exclude={"groups"}) | {"groups_json": json.dumps(body.groups)}
-    conn.execute(delete(Resident).where(Resident.person_id == body.person_id))
-    conn.execute(insert(Resident).values(**values))
+    # `lookalike` is the aggregator's own finding, never taken from a request.
+    values = body.model_dump(exclude={"groups", "lookalike"}) | {
+        "groups_json": json.dumps(body.groups)}
+    # UPDATE, not DELETE + INSERT: deleting the row would cascade to the person's face
+    # templates and PIN without the gates being told.
+    if not conn.execute(update(Resident).where(Resident.person_id == body.person_id)
+                        .values(**values)).rowcount:
+        conn.execute(insert(Resident).values(**values))
     record_change(conn, "person", body.person_id, svc.now())
     audit(conn, svc, user, "upsert_resident", {"person_id": body.person_id})
     return _out(conn, _get(conn, body.person_id))
@@ -86,6 +126,14 @@ def upsert_resident(body: PersonWire, user: AdminUser, conn: ConnDep,
 def get_resident(person_id: str, user: SecurityUser, conn: ConnDep) -> ResidentOut:
     """One resident."""
     return _out(conn, _get(conn, person_id))
+
+
+@router.get("/{person_id}/second-factor", response_model=SecondFactorOut)
+def get_second_factor(person_id: str, user: AnyUser, conn: ConnDep) -> SecondFactorOut:
+    """Whether face gates ask this resident for a card or PIN too (a look-alike); guards too."""
+    row = _get(conn, person_id)
+    return SecondFactorOut(person_id=person_id,
+                           lookalike=bool(lookalikes_of(row.lookalike_of_json)))
 
 
 @router.put("/{person_id}", response_model=ResidentOut)
@@ -114,6 +162,7 @@ def delete_resident(person_id: str, user: AdminUser, conn: ConnDep, svc: Service
     for entity in ("pin", "visitor", "faces", "person"):
         record_change(conn, entity, person_id, now)
     audit(conn, svc, user, "delete_resident", {"person_id": person_id})
+    _refresh_lookalikes(conn, svc, user)
     return Response(status_code=204)
 
 
@@ -151,8 +200,38 @@ async def enrol_face(
             .returning(FaceTemplate.id)).scalar_one()
         record_change(conn, "faces", person_id, now)
         audit(conn, svc, user, "enrol_face", {"person_id": person_id})
+        _refresh_lookalikes(conn, svc, user)
     return Enrolment(person_id=person_id, template_id=template_id, consent_id=consent_id,
                      source_sha256=sha, recogniser=RECOGNISER)
+
+
+@router.delete("/{person_id}/faces", status_code=204)
+def delete_faces(person_id: str, user: AdminUser, conn: ConnDep, svc: ServicesDep) -> Response:
+    """Delete every face template of a resident (e.g. consent withdrawn); gates follow."""
+    _get(conn, person_id)
+    _delete_templates(conn, svc, user, person_id, FaceTemplate.person_id == person_id)
+    return Response(status_code=204)
+
+
+@router.delete("/{person_id}/faces/{template_id}", status_code=204)
+def delete_face(person_id: str, template_id: int, user: AdminUser, conn: ConnDep,
+                svc: ServicesDep) -> Response:
+    """Delete one face template of a resident; gates drop it at their next sync."""
+    _delete_templates(conn, svc, user, person_id, (FaceTemplate.person_id == person_id)
+                      & (FaceTemplate.id == template_id), template_id)
+    return Response(status_code=204)
+
+
+def _delete_templates(conn: Connection, svc: Services, user: CurrentUser, person_id: str,
+                      which: ColumnElement[bool], template_id: int | None = None) -> None:
+    removed = conn.execute(delete(FaceTemplate).where(which)).rowcount
+    if template_id is not None and not removed:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"{person_id} has no face template {template_id}")
+    record_change(conn, "faces", person_id, svc.now())
+    audit(conn, svc, user, "delete_faces",
+          {"person_id": person_id, "template_id": template_id}, result_count=removed)
+    _refresh_lookalikes(conn, svc, user)
 
 
 @router.put("/{person_id}/pin", status_code=204)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,8 +63,12 @@ class Event(Base):
         Index("ix_events_gate_occurred", "gate_id", "occurred_at"),
         Index("ix_events_gate_sequence", "gate_id", "sequence"),
         Index("ix_events_subject_occurred", "subject", "occurred_at"),
-        Index("ix_events_unit_occurred", "unit", "occurred_at"),
-        Index("ix_events_plate_occurred", "plate", "occurred_at"),
+        # Partial (migration 0005): most rows have no plate or unit and write neither index.
+        Index("ix_events_unit_occurred", "unit", "occurred_at",
+              postgresql_where=text("unit IS NOT NULL"), sqlite_where=text("unit IS NOT NULL")),
+        Index("ix_events_plate_occurred", "plate", "occurred_at",
+              postgresql_where=text("plate IS NOT NULL"),
+              sqlite_where=text("plate IS NOT NULL")),
         Index("ix_events_type_occurred", "type", "occurred_at"),
     )
 
@@ -171,6 +176,7 @@ class Resident(Base):
     valid_from: Mapped[str | None] = mapped_column(String(40))
     valid_until: Mapped[str | None] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    lookalike_of_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class Consent(Base):

@@ -124,10 +124,17 @@ def drop_expired_partitions(conn: Connection, cutoff: str) -> tuple[list[str], i
             break
         name = partition_name(month)
         events += int(conn.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar_one())
+        # Forget the ids too (table event_ids, migration 0005): a gate re-sending an event
+        # this old stores it again, as it would have before the ids were kept apart.
+        conn.exec_driver_sql(f"DELETE FROM event_ids i USING {name} e "
+                             "WHERE i.event_id = e.event_id")
         conn.exec_driver_sql(f"DROP TABLE {name}")
         dropped.append(name)
-    events += conn.exec_driver_sql(
-        f"DELETE FROM {DEFAULT_PARTITION} WHERE occurred_at < %s", (cutoff,)).rowcount
+    events += int(conn.exec_driver_sql(
+        f"WITH gone AS (DELETE FROM {DEFAULT_PARTITION} WHERE occurred_at < %s "
+        "RETURNING event_id), forgotten AS (DELETE FROM event_ids "
+        "WHERE event_id IN (SELECT event_id FROM gone)) SELECT count(*) FROM gone",
+        (cutoff,)).scalar_one())
     return dropped, events
 
 

@@ -7,6 +7,7 @@ is one `_write()`, so inside `DirectoryStore.batch()` it joins the sync's single
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -85,6 +86,18 @@ class SyncedDirectoryMixin:
                       "VALUES (?, ?, ?, ?)",
                 (person_id, CredentialType.PIN.value, pin_hash,
                  rows.iso(self._clock.now())))  # type: ignore[attr-defined]
+
+    def central_lookalikes(self) -> set[str]:
+        """Residents the aggregator flags as look-alikes (kept apart from the gate's own check)."""
+        row = self._read_one("SELECT value FROM dir_settings WHERE key = 'central_lookalikes'")
+        return set(json.loads(row[0])) if row is not None else set()
+
+    def set_central_lookalikes(self, person_ids: set[str]) -> None:
+        """Replace the aggregator's look-alike set (called inside a sync batch)."""
+        with self._write() as conn:
+            self._execute(conn, "INSERT OR REPLACE INTO dir_settings (key, value) "
+                                "VALUES ('central_lookalikes', ?)",
+                          (json.dumps(sorted(person_ids)),))
 
     def pin_salt_hex(self) -> str:
         """The salt (hex) PINs are hashed with here."""

@@ -9,6 +9,11 @@ Cards and PINs arrive as central holds them: cards as numbers, PINs only as scry
 with the community salt (`wire.pins`), which a full delta carries and the gate adopts. Rows
 naming a person the directory does not hold (deleted centrally meanwhile) are skipped rather
 than failing the delta: the next delta removes them centrally too.
+
+A person's look-alike flag is raised if either side says so: the aggregator's finding over
+the whole central gallery (`PersonWire.lookalike`) or the flag the gate holds (its own
+finding over its gallery). A sync never clears a flag: the gate's own look-alike pass
+(`gate.runtime.flag_lookalikes`, run when the gallery reloads) clears the ones no longer due.
 """
 
 from __future__ import annotations
@@ -73,13 +78,21 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
         deleted += _apply_deletions(directory, delta)
         people -= set(delta.deletions.people)
         _upsert_rules(directory, delta)
+        central = set() if delta.full else directory.central_lookalikes()
+        central -= set(delta.deletions.people)
+        for item in delta.people:
+            if item.lookalike:
+                central.add(item.person_id)
+            else:
+                central.discard(item.person_id)
+        directory.set_central_lookalikes(central)
         for item in delta.people:
             old = current.people.get(item.person_id)
             directory.upsert_person(Person(
                 item.person_id, item.display_name, item.unit, kind=item.kind,
                 groups=tuple(item.groups), valid_from=_time(item.valid_from),
                 valid_until=_time(item.valid_until), enabled=item.enabled,
-                lookalike_flag=old.lookalike_flag if old else False))
+                lookalike_flag=item.lookalike or bool(old and old.lookalike_flag)))
             people.add(item.person_id)
         for item in delta.visitors:
             if item.person_id not in people:

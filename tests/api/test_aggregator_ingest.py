@@ -140,3 +140,29 @@ def test_snapshot_upload_is_served_with_its_event(client: TestClient) -> None:
     login(client, "security")
     assert client.get("/api/v1/events").json()["items"][0]["has_snapshot"] is True
     assert client.get(f"/api/v1/events/{event[0]['event_id']}/snapshot").content == jpeg
+
+
+def test_an_event_id_another_gate_already_stored_is_a_duplicate(
+        storage_client: TestClient) -> None:
+    first = make_events("g1", 3)
+    _post(storage_client, _gate(storage_client, "g1"), first)
+    copied = make_events("g2", 1, event_id=first[1]["event_id"])
+    result = _post(storage_client, _gate(storage_client, "g2"), copied, gate_id="g2").json()
+    assert (result["accepted"], result["duplicates"]) == (0, 1)
+    assert _count(storage_client) == 3
+
+
+def test_resident_unit_and_plate_are_stored_and_searchable(storage_client: TestClient) -> None:
+    login(storage_client, "admin")
+    assert storage_client.post("/api/v1/residents", json={
+        "person_id": "p1", "display_name": "Resident p1", "unit": "3-402"}).status_code == 200
+    headers = _gate(storage_client)
+    events = make_events("g1", 1)
+    events += make_events("g1", 1, first=2, prev=events[0]["hash"], subject="stranger",
+                          evidence={"plate": "粤B12345"})
+    assert _post(storage_client, headers, events).json()["chain_ok"] is True
+    login(storage_client, "security")
+    by_unit = storage_client.get("/api/v1/events", params={"unit": "3-402"}).json()["items"]
+    by_plate = storage_client.get("/api/v1/events", params={"plate": "粤B 12345"}).json()["items"]
+    assert [e["event_id"] for e in by_unit] == [events[0]["event_id"]]
+    assert [e["event_id"] for e in by_plate] == [events[1]["event_id"]]

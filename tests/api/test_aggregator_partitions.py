@@ -89,3 +89,33 @@ def test_a_replayed_event_with_another_time_is_still_a_duplicate(pg_client: Test
     result = _post(pg_client, [moved])
     assert (result["accepted"], result["duplicates"]) == (0, 1)
     assert sum(_placement(pg_client).values()) == 5
+
+
+def test_retention_forgets_the_ids_of_the_months_it_drops(pg_client: TestClient,
+                                                         clock: FakeClock) -> None:
+    svc = pg_client.app.state.services
+    enforce_retention(svc)
+    january = make_events("g1", 10)
+    february = make_events("g1", 10, first=11, prev=january[-1]["hash"],
+                           start=clock.now + timedelta(days=30))
+    _post(pg_client, january + february)
+    clock.advance(220 * 86400)
+    enforce_retention(svc)
+    with svc.engine.connect() as conn:
+        kept = set(conn.execute(text("SELECT event_id FROM event_ids")).scalars())
+    assert kept == {e["event_id"] for e in february}
+
+
+def test_plate_and_unit_indexes_cover_only_rows_that_have_them(
+        storage_client: TestClient) -> None:
+    engine = storage_client.app.state.services.engine
+    if engine.dialect.name == "postgresql":
+        query = ("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' "
+                 "AND indexname IN ('ix_events_plate_occurred', 'ix_events_unit_occurred')")
+    else:
+        query = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                 "AND name IN ('ix_events_plate_occurred', 'ix_events_unit_occurred')")
+    with engine.connect() as conn:
+        definitions = dict(conn.execute(text(query)).all())
+    assert "plate IS NOT NULL" in definitions["ix_events_plate_occurred"]
+    assert "unit IS NOT NULL" in definitions["ix_events_unit_occurred"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import httpx
 import pytest
 from console_fixtures import (  # noqa: F401  (pytest fixtures, used by name)
     browser_fixture,
@@ -12,8 +13,10 @@ from console_fixtures import (  # noqa: F401  (pytest fixtures, used by name)
     seeded_fixture,
     server_fixture,
 )
-from console_harness import ADMIN, GUARD, SECURITY, face_photo, shoot
+from console_harness import ADMIN, GUARD, SECURITY, Server, face_photo, shoot
 from console_seed import Seeded
+
+from hw_sim.datasets import faces_dir, identity_images
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 Page = sync_api.Page
@@ -162,6 +165,47 @@ def test_face_enrolment_needs_a_photo_and_the_consent_box(page: Page) -> None:
     expect(page.locator("#enrol-form")).to_have_count(0, timeout=30000)  # loads the model
     expect(page.locator("#toast")).to_have_text("人脸已录入。")
     expect(page.locator("#residents-table tr[data-id=p1]")).to_contain_text("1")
+
+
+def _enrol_lookalike_twins(base_url: str) -> bool:
+    """Two photos of one person enrolled as residents twin-a and twin-b; False without data."""
+    root = faces_dir()
+    if root is None:
+        return False
+    photos = identity_images(root)["ea_d01"]
+    with httpx.Client(base_url=base_url, timeout=60) as admin:
+        login = admin.post("/api/v1/auth/login", json={"username": ADMIN[0],
+                                                       "password": ADMIN[1]})
+        login.raise_for_status()
+        admin.headers["Cookie"] = f"agg_session={login.cookies['agg_session']}"
+        for person_id, photo in (("twin-a", photos[0]), ("twin-b", photos[2])):
+            admin.post("/api/v1/residents", json={"person_id": person_id,
+                                                  "display_name": "双胞胎", "unit": "9-901"}
+                       ).raise_for_status()
+            admin.post(f"/api/v1/residents/{person_id}/faces", data={"consent": "true"},
+                       files={"photo": (photo.name, photo.read_bytes(), "image/jpeg")}
+                       ).raise_for_status()
+    return True
+
+
+def test_lookalike_residents_show_a_second_factor_badge_in_both_languages(
+        page: Page, server: Server) -> None:
+    if not _enrol_lookalike_twins(server.url):
+        pytest.skip("shared face data absent (set GATE_SHARED_DATA)")
+    sign_in(page)
+    page.locator("#nav-list a[data-route=residents]").click()
+    for lang, badge in (("zh-CN", "需第二因素"), ("en", "Needs 2nd factor")):
+        if lang != "zh-CN":
+            page.locator("#lang-select").select_option(lang)
+        for person_id in ("twin-a", "twin-b"):
+            flag = page.locator(f"#residents-table tr[data-id={person_id}] .lookalike-badge")
+            expect(flag).to_be_visible()
+            expect(flag).to_have_text(badge)
+        expect(page.locator("#residents-table tr[data-id=twin-a]")).to_contain_text("twin-b")
+        expect(page.locator("#residents-table tr[data-id=p2] .lookalike-badge")).to_have_count(0)
+        shoot(page, f"{lang}-residents-lookalike")
+        # The extra column must not push the row actions out of sight at 1366 px.
+        assert page.locator(".table-wrap").evaluate("e => e.scrollWidth <= e.clientWidth")
 
 
 def test_registering_a_gate_shows_its_credential_once_and_it_can_be_revoked(page: Page) -> None:

@@ -108,7 +108,7 @@ function columnsOf(items, spec) {
   for (const f of spec.fields) keys.push(f.name);
   for (const item of items) for (const key of Object.keys(item)) keys.push(key);
   const present = new Set(items.flatMap((item) => Object.keys(item)));
-  return [...new Set(keys)].filter((k) => !HIDDEN_COLUMNS.has(k) &&
+  return [...new Set(keys)].filter((k) => !HIDDEN_COLUMNS.has(k) && !spec.hidden?.includes(k) &&
     (present.has(k) || !items.length));
 }
 

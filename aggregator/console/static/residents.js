@@ -1,10 +1,23 @@
 // Residents: the generic management table plus face enrolment from an uploaded photo.
 // The photo is sent only with the consent box ticked; the server keeps a template, not the photo.
+// Residents whose face is too close to another's carry a "needs 2nd factor" badge: face gates
+// ask them for a card or PIN as well.
 
 import { api } from "./api.js";
 import { h, openDialog } from "./dom.js";
 import { t } from "./i18n.js";
-import { itemId, render as renderManage } from "./manage.js";
+import { itemId, RESOURCES, render as renderManage } from "./manage.js";
+
+/** The look-alike column: a badge and whom they look like, or nothing (most residents). */
+function lookalikeCell(ids) {
+  if (!Array.isArray(ids) || !ids.length) return "";
+  return [h("span", { class: "badge danger lookalike-badge", title: t("lookalike.title") },
+    t("lookalike.badge")), h("br"), h("span", { class: "muted" }, `≈ ${ids.join(", ")}`)];
+}
+
+// `lookalike` (the bare flag) is shown by the badge in the lookalike_of column.
+RESOURCES.residents.hidden = ["lookalike"];
+RESOURCES.residents.format = { lookalike_of: lookalikeCell };
 
 function enrolDialog(item, ctx, reload) {
   const id = itemId(item, "residents");
