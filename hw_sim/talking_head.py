@@ -1,9 +1,10 @@
-"""A simulated live person made from one photo: the jaw talks, the eyes blink, the head sways.
+"""A simulated live person made from one photo: the mouth talks, the eyes blink, the head sways.
 
-Only for demos on machines without the dev videos: a smooth non-rigid warp driven by the
-face's own 68 landmarks (radial-basis interpolation of landmark displacements, applied with
-`cv2.remap`), plus small rigid head motion and sensor noise. It is a stand-in for a person,
-not a realistic one, and is labelled as such wherever it is used.
+Only for demos on machines without the dev videos: local, feathered stretches of the mouth
+and eye regions found by the face's own 68 landmarks (non-rigid motion, as a live face has),
+plus a small sideways sway and sensor noise. A stand-in for a person, not a realistic one,
+and labelled as such wherever it is used. (A whole-face warp was tried first: it moved the
+landmarks enough to spoil the identity embedding.)
 """
 
 from __future__ import annotations
@@ -15,65 +16,56 @@ import numpy as np
 
 from gate.vision.types import Frame
 
-_UPPER_LIDS = (37, 38, 43, 44)
-_LOWER_FACE = tuple(range(5, 12)) + tuple(range(56, 60)) + tuple(range(65, 68))
-_MOUTH_OPENING = tuple(range(48, 68))
 
-
-def _displacements(landmarks: np.ndarray, t: float, face_height: float) -> np.ndarray:
-    moves = np.zeros_like(landmarks)
-    jaw = 0.045 * face_height * max(0.0, math.sin(2 * math.pi * 2.2 * t))
-    for index in _LOWER_FACE:
-        moves[index, 1] += jaw
-    for index in _MOUTH_OPENING:
-        moves[index, 1] += 0.3 * jaw
-    phase = (t % 1.6) / 1.6
-    blink = 0.03 * face_height * math.sin(math.pi * phase / 0.12) if phase < 0.12 else 0.0
-    for index in _UPPER_LIDS:
-        moves[index, 1] += blink
-    return moves
-
-
-def _warp(image: np.ndarray, sources: np.ndarray, moves: np.ndarray, sigma: float) -> np.ndarray:
-    """Backward map: each output pixel samples the input at itself minus the interpolated move."""
+def _stretch_patch(image: np.ndarray, centre: np.ndarray, half: np.ndarray,
+                   factor: float) -> None:
+    """Stretch a small patch vertically about its centre, feathered into the image (in place)."""
+    x0, y0 = (centre - half).astype(int)
+    x1, y1 = (centre + half).astype(int)
     height, width = image.shape[:2]
-    diff = sources[:, None, :] - sources[None, :, :]
-    kernel = np.exp(-(diff**2).sum(-1) / (2 * sigma**2)) + 1e-6 * np.eye(len(sources))
-    weights = np.linalg.solve(kernel, moves)
-    step = 4  # evaluate on a coarse grid, then upsample the field
-    ys, xs = np.mgrid[0:height:step, 0:width:step].astype(np.float32)
-    grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
-    dist = ((grid[:, None, :] - sources[None, :, :]) ** 2).sum(-1)
-    field = np.exp(-dist / (2 * sigma**2)) @ weights
-    field_x = cv2.resize(field[:, 0].reshape(xs.shape), (width, height))
-    field_y = cv2.resize(field[:, 1].reshape(ys.shape), (width, height))
-    map_x, map_y = np.meshgrid(np.arange(width, dtype=np.float32),
-                               np.arange(height, dtype=np.float32))
-    map_x = (map_x - field_x).astype(np.float32)
-    map_y = (map_y - field_y).astype(np.float32)
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    patch = image[y0:y1, x0:x1]
+    if patch.size == 0:
+        return
+    h, w = patch.shape[:2]
+    matrix = np.float32([[1, 0, 0], [0, factor, (1 - factor) * h / 2]])
+    moved = cv2.warpAffine(patch, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    weight = np.clip(1 - np.maximum(np.abs(xx / w - 0.5), np.abs(yy / h - 0.5)) * 2, 0, 1)
+    weight = (weight**0.5)[..., None]
+    image[y0:y1, x0:x1] = (moved * weight + patch * (1 - weight)).astype(np.uint8)
 
 
 def talking_head_frames(
     image_bgr: np.ndarray, landmarks: np.ndarray, seconds: float = 3.0, fps: float = 25.0,
     seed: int = 0,
 ) -> list[Frame]:
-    """Frames of the photo's person talking and blinking in front of a camera."""
+    """Frames of the photo's person talking (mouth opening) and blinking in front of a camera.
+
+    The motion is local (mouth and eye patches stretched, feathered), so the rest of the face,
+    and with it the person's identity, stays as in the photo.
+    """
     rng = np.random.default_rng(seed)
-    height, width = image_bgr.shape[:2]
-    face_height = float(np.ptp(landmarks[:, 1])) or height / 3
+    marks = landmarks.astype(np.float32)
+    mouth = marks[48:68]
+    mouth_centre = mouth.mean(axis=0)
+    mouth_half = np.array([np.ptp(mouth[:, 0]) * 0.8, np.ptp(mouth[:, 1]) * 1.4], np.float32)
+    eyes = [marks[36:42], marks[42:48]]
     frames = []
     for index in range(max(1, round(seconds * fps))):
         t = index / fps
-        warped = _warp(image_bgr, landmarks.astype(np.float32),
-                       _displacements(landmarks, t, face_height).astype(np.float32),
-                       sigma=0.12 * face_height)
-        angle = 2.0 * math.sin(2 * math.pi * 0.5 * t)
+        frame = image_bgr.copy()
+        speech = max(0.0, math.sin(2 * math.pi * 2.2 * t))
+        _stretch_patch(frame, mouth_centre, mouth_half, 1.0 + 0.35 * speech)
+        phase = (t % 1.6) / 1.6
+        if phase < 0.12:  # a blink: the eyes squeezed shut for ~0.2 s
+            for eye in eyes:
+                half = np.array([np.ptp(eye[:, 0]) * 0.9, np.ptp(eye[:, 1]) * 2.5 + 2],
+                                np.float32)
+                _stretch_patch(frame, eye.mean(axis=0), half, 0.35)
         shift = 3.0 * math.sin(2 * math.pi * 0.3 * t)
-        rigid = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
-        rigid[0, 2] += shift
-        moved = cv2.warpAffine(warped, rigid, (width, height), borderMode=cv2.BORDER_REPLICATE)
+        moved = cv2.warpAffine(frame, np.float32([[1, 0, shift], [0, 1, 0]]),
+                               (frame.shape[1], frame.shape[0]), borderMode=cv2.BORDER_REPLICATE)
         noisy = moved.astype(np.float32) + rng.normal(0, 2.0, moved.shape)
         frames.append(Frame(np.clip(noisy, 0, 255).astype(np.uint8), t, index,
                             "hw_sim:talking_head"))
