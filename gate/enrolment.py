@@ -87,7 +87,11 @@ def templates_from_photos(
 
 
 def derive_person_id(name: str, unit: str) -> str:
-    """A stable, non-identifying id from name and unit (the name itself is not in it)."""
+    """A stable id from name and unit, so re-enrolling the same person updates them.
+
+    It does not show the name, but it is a plain hash, not a secret: anyone holding the
+    resident list can recompute it. Pass `--person-id` to use the community's own ids.
+    """
     return "p-" + hashlib.sha256(f"{unit}\x00{name}".encode()).hexdigest()[:12]
 
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from gate.clock import Clock, SystemClock
 from gate.config import GateConfig
 from gate.controller import DecisionReport, GateController, record_door_event
@@ -79,7 +81,7 @@ class GalleryMatcher:
         self.threshold = threshold
         self.margin = margin
 
-    def __call__(self, vector: object) -> MatchVote:
+    def __call__(self, vector: np.ndarray) -> MatchVote:
         match = self.gallery.match(vector)
         verdict = decide(match, self.threshold, self.margin)
         return MatchVote(
