@@ -24,7 +24,7 @@ from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog, EventRecord
 from gate.face_access import face_request
 from gate.policy.engine import PolicySettings, decide
-from gate.policy.model import Decision, DirectorySnapshot
+from gate.policy.model import Decision
 from gate.vision.face_pipeline import FaceOutcome, FacePipeline
 from gate.vision.frames import FrameSource
 
@@ -93,7 +93,6 @@ class GateController:
         self.recent: deque[DecisionReport] = deque(maxlen=RECENT_DECISIONS)
         self.frames_processed = 0
         self.frame_errors = 0
-        self._snapshot: DirectorySnapshot | None = None
         self.on_directory_changed: Callable[[], None] | None = None
         self._directory_version = directory.version
         self._next_directory_check = clock.monotonic() + DIRECTORY_CHECK_SECONDS
@@ -163,15 +162,9 @@ class GateController:
             # The reload may itself update look-alike flags: take the version after it.
             self._directory_version = self.directory.version
 
-    def directory_snapshot(self) -> DirectorySnapshot:
-        """The directory as policy sees it, re-read only when it changed."""
-        if self._snapshot is None or self._snapshot.version != self.directory.version:
-            self._snapshot = self.directory.snapshot()
-        return self._snapshot
-
     def _decide(self, outcome: FaceOutcome) -> DecisionReport:
         request = face_request(outcome, self.gate_id, self.clock.now())
-        decision = decide(request, self.directory_snapshot(), self.policy)
+        decision = decide(request, self.directory.snapshot(), self.policy)
         snapshot_ref = self.snapshots.save_jpeg(outcome.frame.image, outcome.box)
         decision_ms = round((outcome.decided_at - outcome.first_seen_at) * 1000.0, 1)
         executed = self.executor.execute(

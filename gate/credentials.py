@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,14 +112,14 @@ class CredentialAccess:
 
     def present_card(self, card_number: str, reader: int = 0) -> CredentialReport:
         """A card was read: decide, record, and release the door on a grant."""
-        presented_at = time.monotonic()
+        presented_at = self.clock.monotonic()
         person_id = self.directory.person_for_card(card_number)
         evidence = {"reader": reader, "card_hint": hint(CredentialType.CARD, card_number)}
         return self._decide(CredentialKind.CARD, person_id, evidence, presented_at)
 
     def present_pin(self, pin: str, reader: int = 0) -> CredentialReport:
         """A PIN was entered: decide, record, and release the door on a grant."""
-        presented_at = time.monotonic()
+        presented_at = self.clock.monotonic()
         person_id = self.directory.person_for_pin(pin)
         return self._decide(CredentialKind.PIN, person_id, {"reader": reader}, presented_at)
 
@@ -147,7 +146,7 @@ class CredentialAccess:
             decision = decide(request, self.directory.snapshot(), self.policy)
             executed = self.executor.execute(decision)
             record, relay_at = executed.record, executed.relay_energised_at
-            decided_at = time.monotonic()
+            decided_at = self.clock.monotonic()
             report = CredentialReport(kind, decision, record, presented_at, decided_at,
                                       relay_at)
             self.recent.append(report)

@@ -107,8 +107,7 @@ def enroll_command(
     """`gate enroll`: check every photo, then store the resident and their templates."""
     from gate.clock import SystemClock
     from gate.policy.model import Person
-    from gate.runtime import flag_lookalikes, open_stores
-    from gate.vision.gallery import Gallery
+    from gate.runtime import load_gallery, open_stores
     from gate.vision.recognisers.registry import create_recogniser, effective_threshold
 
     recogniser = create_recogniser(config.face.recogniser)
@@ -127,13 +126,16 @@ def enroll_command(
             for template in templates:
                 directory.add_face_template(person_id, recogniser.name, template.vector,
                                             template.source_sha256)
-        gallery = Gallery(directory.face_templates(recogniser.name), metric=recogniser.metric)
-        flagged = flag_lookalikes(directory, gallery, effective_threshold(config.face.recogniser))
+        # The same gallery load as the running gate: templates plus look-alike flags.
+        load_gallery(directory, recogniser, effective_threshold(config.face.recogniser),
+                     config.face.recogniser.person_threshold_ratio)
+        person = directory.person(person_id)
+        flagged = person is not None and person.lookalike_flag
         stores.event_log.append("resident_enrolled", subject=person_id,
                                 evidence={"templates": len(templates),
                                           "recogniser": recogniser.name})
     finally:
         stores.close()
-    note = " (flagged as a look-alike: card/PIN needed as well)" if person_id in flagged else ""
+    note = " (flagged as a look-alike: card/PIN needed as well)" if flagged else ""
     print(f"enrolled {person_id} with {len(templates)} photo(s){note}")  # noqa: T201
     return 0

@@ -107,6 +107,7 @@ class OpenCVCamera(FrameSource):
         self._backoff_max = reconnect_max_seconds
         self._stale_seconds = stale_frame_seconds
         self._capture_factory = capture_factory
+        self._description = self._describe()  # once: it is stamped on every frame
         self._slot = LatestFrameSlot()
         self._stop = threading.Event()
         self._healthy = False
@@ -142,7 +143,7 @@ class OpenCVCamera(FrameSource):
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         if not capture.isOpened():
             capture.release()
-            raise CameraError(f"camera {self._describe()} cannot be opened")
+            raise CameraError(f"camera {self._description} cannot be opened")
         return capture
 
     def _describe(self) -> str:
@@ -176,7 +177,7 @@ class OpenCVCamera(FrameSource):
                         break
                     now = time.monotonic()
                     if ok and image is not None and image.size:
-                        self._slot.put(Frame(image, now, index, self._describe()))
+                        self._slot.put(Frame(image, now, index, self._description))
                         index += 1
                         last_frame_at = now
                     elif now - last_frame_at > self._stale_seconds:
@@ -194,5 +195,5 @@ class OpenCVCamera(FrameSource):
 
     def _mark_healthy(self) -> None:
         if not self._healthy:
-            logger.info("camera %s delivering frames", self._describe())
+            logger.info("camera %s delivering frames", self._description)
         self._healthy = True
