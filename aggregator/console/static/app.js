@@ -34,7 +34,7 @@ const MANAGEMENT = new Set(["residents", "vehicles", "cards", "blacklist", "sche
 const ADMIN_ONLY = new Set(["gates", "audit"]);
 const ALARM_POLL_MS = 15000;
 
-const state = { user: null, alarmTimer: null };
+const state = { user: null, alarmTimer: null, routeSeq: 0 };
 
 /** Shown by pages after an action ("saved", "acknowledged"). */
 export function toast(message, isError = false) {
@@ -74,11 +74,17 @@ async function route() {
   }
   const ctx = { user: state.user, params, canEdit: state.user.role === "admin", toast,
     refreshAlarms: refreshAlarmBadge };
-  replace(main, h("p", { class: "muted" }, t("common.loading")));
+  // Each navigation renders into its own view: a slower page still loading from an
+  // earlier click then writes into a detached element instead of over the new page.
+  const view = h("div", { class: "route-view" });
+  const current = ++state.routeSeq;
+  replace(main, view);
+  replace(view, h("p", { class: "muted" }, t("common.loading")));
   try {
-    await ROUTES[name](main, ctx);
+    await ROUTES[name](view, ctx);
   } catch (err) {
-    replace(main, h("p", { class: "error", role: "alert" },
+    if (current !== state.routeSeq) return;
+    replace(view, h("p", { class: "error", role: "alert" },
       `${t("common.error")}: ${err.message}`));
   }
 }
