@@ -23,6 +23,7 @@ from gate.policy.model import (
     Group,
     Person,
     PersonKind,
+    Vehicle,
     Visitor,
     WeeklySchedule,
 )
@@ -104,7 +105,14 @@ def load_snapshot(conn: sqlite3.Connection, version: int) -> DirectorySnapshot:
             "SELECT person_id, plate, reason, alarm FROM dir_blacklist"
         )
     ]
-    return DirectorySnapshot.of(people, groups, schedules, visitors, blacklist, version)
+    vehicles = [
+        Vehicle(plate, person_id, unit)
+        for plate, person_id, unit in conn.execute(
+            "SELECT plate, person_id, unit FROM dir_vehicles"
+        )
+    ]
+    return DirectorySnapshot.of(people, groups, schedules, visitors, blacklist, version,
+                                vehicles)
 
 
 def encode_vector(vector: np.ndarray, source_sha256: str) -> tuple[bytes, int]:

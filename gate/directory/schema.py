@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS dir_meta (
@@ -89,6 +89,16 @@ CREATE TABLE IF NOT EXISTS dir_credentials (
 
 CREATE INDEX IF NOT EXISTS dir_credentials_by_person ON dir_credentials (person_id);
 
+-- Schema 3: registered vehicles. A plate belongs to a household (unit) and usually to
+-- a person, whose access it then follows; deleting the person removes their cars.
+CREATE TABLE IF NOT EXISTS dir_vehicles (
+    plate     TEXT PRIMARY KEY,
+    person_id TEXT REFERENCES dir_people (person_id) ON DELETE CASCADE,
+    unit      TEXT NOT NULL DEFAULT ''
+);
+
+CREATE INDEX IF NOT EXISTS dir_vehicles_by_person ON dir_vehicles (person_id);
+
 -- Directory-wide secrets that are not keys: the PIN hash salt (hex).
 CREATE TABLE IF NOT EXISTS dir_settings (
     key   TEXT PRIMARY KEY,
@@ -110,7 +120,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError(
             f"directory schema {found[0]} is newer than this software ({SCHEMA_VERSION})"
         )
-    # Schema 1 -> 2 only added tables (created above); record the upgrade.
+    # Schema 1 -> 2 -> 3 only added tables (created above); record the upgrade.
     conn.execute(
         "UPDATE dir_meta SET value = ? WHERE key = 'schema_version' AND value < ?",
         (SCHEMA_VERSION, SCHEMA_VERSION),

@@ -1,5 +1,5 @@
-"""The gate's local directory on SQLite: people, groups, schedules, visitors, blacklist and
-face templates, read by the policy through immutable snapshots.
+"""The gate's local directory on SQLite: people, groups, schedules, visitors, blacklist,
+vehicles and face templates, read by the policy through immutable snapshots.
 
 One connection guarded by a lock (the recognition loop and the guard UI share it); WAL so
 the event log can write to the same file. Each change is one transaction that also bumps
@@ -32,6 +32,7 @@ from gate.directory.credential_rows import (
 )
 from gate.directory.schema import migrate
 from gate.directory.synced import SyncedDirectoryMixin
+from gate.directory.vehicles import VehicleDirectoryMixin
 from gate.errors import GalleryError, GateError
 from gate.policy.model import (
     BlacklistEntry,
@@ -56,7 +57,7 @@ class UnknownPersonError(GateError, LookupError):
     """A change refers to a person (or visitor pass) the directory does not hold."""
 
 
-class DirectoryStore(SyncedDirectoryMixin):
+class DirectoryStore(SyncedDirectoryMixin, VehicleDirectoryMixin):
     """CRUD on the `dir_*` tables of a SQLite file, and snapshots for the policy."""
 
     def __init__(self, path: Path, clock: Clock | None = None) -> None:

@@ -12,6 +12,8 @@ from gate.policy.model import (
     Person,
     PersonKind,
     PolicyError,
+    Vehicle,
+    VehicleDirection,
     Visitor,
     WeeklySchedule,
 )
@@ -30,6 +32,8 @@ __all__ = [
     "PolicyError",
     "PolicySettings",
     "ReasonCode",
+    "Vehicle",
+    "VehicleDirection",
     "Visitor",
     "WeeklySchedule",
     "decide",

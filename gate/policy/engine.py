@@ -1,7 +1,8 @@
 """The access decision: a pure function of the request, a directory snapshot and settings.
 
 Order of checks, first failure wins:
-exit button (always granted: egress is never blocked) -> blacklist (alarm) ->
+exit button (always granted: egress is never blocked) -> [plate: the vehicle's owner] ->
+blacklist (alarm) -> [plate: unknown or near-miss vehicle (guard prompt); exit lane] ->
 recognition outcome -> liveness (face) -> person known -> second factor (face:
 look-alikes, or everyone when face_only_allowed is false) -> enabled -> validity dates ->
 visitor window and entries -> group schedules -> grant.
@@ -9,11 +10,16 @@ visitor window and entries -> group schedules -> grant.
 The second factor is checked right after identification because a look-alike's identity
 is not established by the face alone; reporting "expired" for a person who may not be
 the one at the door would be wrong evidence.
+
+A plate grants only as the exact string of a registered vehicle; a plate one character
+off a registered (or blacklisted) one is a near miss for the guard to judge, never a grant.
+On an exit lane a registered vehicle always leaves (a visitor whose window ended must not
+be trapped); an unknown one waits for the guard.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gate.policy.model import (
@@ -24,9 +30,12 @@ from gate.policy.model import (
     MatchOutcome,
     Person,
     PersonKind,
+    Vehicle,
+    VehicleDirection,
 )
-from gate.policy.reasons import ReasonCode, is_alarm, is_grant
+from gate.policy.reasons import ReasonCode, is_alarm, is_grant, needs_guard
 from gate.policy.schedule import format_window, local_time, matching_window
+from gate.vision.plates.plate_format import near_misses
 
 POLICY_EVIDENCE_KEY = "policy"
 
@@ -61,6 +70,8 @@ class _Trail:
         self, reason: ReasonCode, subject: str | None, alarm: bool | None = None
     ) -> Decision:
         evidence = dict(self.request.evidence)
+        if needs_guard(reason):
+            self.facts["guard_prompt"] = True
         evidence[POLICY_EVIDENCE_KEY] = {**self.facts, "checks": list(self.checks)}
         return Decision(
             granted=is_grant(reason),
@@ -153,6 +164,25 @@ def _check_schedules(
     return ReasonCode.DENIED_OUTSIDE_SCHEDULE
 
 
+def _unregistered_plate(trail: _Trail, plate: str, directory: DirectorySnapshot) -> Decision:
+    """An unregistered plate: a near miss of a known one, or an unknown vehicle."""
+    blacklisted = [entry.plate for entry in directory.blacklist if entry.plate is not None]
+    close = near_misses(plate, [*directory.vehicles, *blacklisted])
+    trail.check("near_miss", near_miss_plates=close)
+    if close:
+        return trail.decide(ReasonCode.DENIED_PLATE_NEAR_MISS, None)
+    return trail.decide(ReasonCode.DENIED_UNKNOWN_VEHICLE, None)
+
+
+def _vehicle_of(trail: _Trail, directory: DirectorySnapshot) -> Vehicle | None:
+    plate = trail.request.plate or ""
+    vehicle = directory.vehicles.get(plate)
+    trail.check("vehicle", plate=plate, registered=vehicle is not None,
+                direction=trail.request.direction.value,
+                vehicle_unit=vehicle.unit if vehicle is not None else None)
+    return vehicle
+
+
 def decide(
     request: AccessRequest, directory: DirectorySnapshot, settings: PolicySettings
 ) -> Decision:
@@ -163,11 +193,30 @@ def decide(
         trail.check("exit_button")
         return trail.decide(ReasonCode.GRANTED_EXIT_BUTTON, None)
 
+    vehicle = None
+    if request.credential is CredentialKind.PLATE:
+        if request.outcome is MatchOutcome.LOW_QUALITY:
+            trail.check("recognition")
+            return trail.decide(ReasonCode.DENIED_QUALITY, None)
+        vehicle = _vehicle_of(trail, directory)
+        # The plate names its owner; the caller never does (a read is not an identity).
+        request = replace(request, subject=vehicle.person_id if vehicle else None,
+                          match=MatchOutcome.MATCHED if vehicle else MatchOutcome.NO_MATCH)
+        trail.request = request
+
     entry = directory.blacklist_entry(request.subject, request.plate)
     trail.check("blacklist", blacklisted=entry is not None)
     if entry is not None:
         trail.facts["blacklist_match"] = "person" if entry.person_id is not None else "plate"
         return trail.decide(ReasonCode.DENIED_BLACKLISTED, request.subject, alarm=entry.alarm)
+
+    if request.credential is CredentialKind.PLATE:
+        if vehicle is None:
+            return _unregistered_plate(trail, request.plate or "", directory)
+        if request.direction is VehicleDirection.EXIT:
+            return trail.decide(ReasonCode.GRANTED_VEHICLE_EXIT, vehicle.person_id)
+        if vehicle.person_id is None:  # a household car: admitted as the unit's
+            return trail.decide(ReasonCode.GRANTED_RESIDENT, None)
 
     outcome = request.outcome
     trail.check("recognition")

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from gate.errors import GateError
 from gate.policy.reasons import ReasonCode
 from gate.privacy import looks_like_identifier
+from gate.vision.plates.plate_format import normalise_plate
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MINUTES_PER_DAY = 24 * 60
@@ -67,11 +68,6 @@ def _require_aware(value: datetime | None, what: str) -> None:
 def _require_order(start: datetime | None, end: datetime | None, what: str) -> None:
     if start is not None and end is not None and end <= start:
         raise PolicyError(f"{what}: valid_until must be after valid_from")
-
-
-def normalise_plate(plate: str) -> str:
-    """Upper-case, without spaces, dots or dashes: 京A·12345 and 京a 12345 are one plate."""
-    return "".join(ch for ch in plate.upper() if ch not in " .·-_")
 
 
 @dataclass(frozen=True)
@@ -204,6 +200,35 @@ class BlacklistEntry:
 
 
 @dataclass(frozen=True)
+class Vehicle:
+    """A registered plate: a household's car (`unit`), usually a person's (`person_id`).
+
+    A vehicle with a person follows that person's access (enabled, dates, visitor window,
+    schedules); one with only a unit is a household car and is admitted as a resident's.
+    """
+
+    plate: str
+    person_id: str | None = None
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        plate = normalise_plate(self.plate)
+        _require_id(plate, "plate")
+        object.__setattr__(self, "plate", plate)
+        if self.person_id is not None:
+            _require_id(self.person_id, "person_id")
+        if looks_like_identifier(self.unit):
+            raise PolicyError("unit must not hold ID or phone numbers")
+
+
+class VehicleDirection(StrEnum):
+    """Which way a vehicle lane lets cars through."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
+
+
+@dataclass(frozen=True)
 class AccessRequest:
     """One attempt at a gate, after recognition and liveness have run.
 
@@ -224,6 +249,7 @@ class AccessRequest:
     match: MatchOutcome | None = None
     liveness_passed: bool | None = None
     plate: str | None = None
+    direction: VehicleDirection = VehicleDirection.ENTRY
 
     def __post_init__(self) -> None:
         _require_aware(self.now, "now")
@@ -232,6 +258,9 @@ class AccessRequest:
             raise PolicyError("an exit-button request has no subject")
         if self.plate is not None:
             object.__setattr__(self, "plate", normalise_plate(self.plate))
+        object.__setattr__(self, "direction", VehicleDirection(self.direction))
+        if self.credential is CredentialKind.PLATE and not self.plate:
+            raise PolicyError("a plate request carries the plate it read")
 
     @property
     def outcome(self) -> MatchOutcome:
@@ -276,6 +305,7 @@ class DirectorySnapshot:
     visitors: Mapping[str, Visitor]
     blacklist: tuple[BlacklistEntry, ...]
     version: int = 0
+    vehicles: Mapping[str, Vehicle] = field(default_factory=lambda: MappingProxyType({}))
     _blacklist_index: Mapping[str, BlacklistEntry] = field(
         init=False, repr=False, compare=False
     )
@@ -293,6 +323,7 @@ class DirectorySnapshot:
         visitors: Iterable[Visitor] = (),
         blacklist: Iterable[BlacklistEntry] = (),
         version: int = 0,
+        vehicles: Iterable[Vehicle] = (),
     ) -> DirectorySnapshot:
         """Build a snapshot from lists, indexing each by its id."""
         return cls(
@@ -302,6 +333,7 @@ class DirectorySnapshot:
             visitors=_index(visitors, "person_id"),
             blacklist=tuple(blacklist),
             version=version,
+            vehicles=_index(vehicles, "plate"),
         )
 
     def blacklist_entry(

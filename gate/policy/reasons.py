@@ -15,6 +15,7 @@ class ReasonCode(StrEnum):
     GRANTED_RESIDENT = "granted_resident"
     GRANTED_VISITOR = "granted_visitor"
     GRANTED_EXIT_BUTTON = "granted_exit_button"
+    GRANTED_VEHICLE_EXIT = "granted_vehicle_exit"
 
     DENIED_UNKNOWN_FACE = "denied_unknown_face"
     DENIED_UNKNOWN_CREDENTIAL = "denied_unknown_credential"
@@ -29,14 +30,19 @@ class ReasonCode(StrEnum):
     DENIED_VISITOR_WINDOW = "denied_visitor_window"
     DENIED_VISITOR_ENTRIES_USED = "denied_visitor_entries_used"
     DENIED_OUTSIDE_SCHEDULE = "denied_outside_schedule"
+    DENIED_UNKNOWN_VEHICLE = "denied_unknown_vehicle"
+    DENIED_PLATE_NEAR_MISS = "denied_plate_near_miss"
 
 
 _ALARMING = frozenset({ReasonCode.DENIED_BLACKLISTED})
+# Denials a guard should act on at once (issue a temporary pass, check a near-miss plate).
+_GUARD_PROMPTS = frozenset({ReasonCode.DENIED_UNKNOWN_VEHICLE, ReasonCode.DENIED_PLATE_NEAR_MISS})
 
 _TEXT: dict[ReasonCode, str] = {
     ReasonCode.GRANTED_RESIDENT: "Resident admitted",
     ReasonCode.GRANTED_VISITOR: "Visitor admitted",
     ReasonCode.GRANTED_EXIT_BUTTON: "Exit button pressed",
+    ReasonCode.GRANTED_VEHICLE_EXIT: "Registered vehicle leaving",
     ReasonCode.DENIED_UNKNOWN_FACE: "Face not recognised",
     ReasonCode.DENIED_UNKNOWN_CREDENTIAL: "Card, PIN or plate not recognised",
     ReasonCode.DENIED_AMBIGUOUS: "Face too close to more than one person",
@@ -50,6 +56,8 @@ _TEXT: dict[ReasonCode, str] = {
     ReasonCode.DENIED_VISITOR_WINDOW: "Outside the visitor's time window",
     ReasonCode.DENIED_VISITOR_ENTRIES_USED: "Visitor has used all entries",
     ReasonCode.DENIED_OUTSIDE_SCHEDULE: "Outside the group's schedule",
+    ReasonCode.DENIED_UNKNOWN_VEHICLE: "Vehicle not registered: guard may issue a pass",
+    ReasonCode.DENIED_PLATE_NEAR_MISS: "Plate one character off a registered one: guard to check",
 }
 
 
@@ -61,6 +69,11 @@ def is_grant(reason: ReasonCode) -> bool:
 def is_alarm(reason: ReasonCode) -> bool:
     """True for the codes that raise an alarm to the guard by default (the blacklist)."""
     return reason in _ALARMING
+
+
+def needs_guard(reason: ReasonCode) -> bool:
+    """True for denials that prompt the guard to act (unknown vehicle, near-miss plate)."""
+    return reason in _GUARD_PROMPTS
 
 
 def describe(reason: ReasonCode) -> str:

@@ -34,6 +34,7 @@ from gate.policy.model import (
     Person,
     Visitor,
     WeeklySchedule,
+    normalise_plate,
 )
 from wire.schemas import SyncDelta
 
@@ -103,6 +104,7 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
                 item.person_id, item.host_unit, _time(item.valid_from), _time(item.valid_until),
                 item.max_entries, used.entries_used if used else 0))
         skipped += _apply_credentials(directory, delta, people)
+        skipped += _apply_vehicles(directory, delta, people)
         for person in delta.face_templates:
             directory.delete_face_templates(person.person_id)
             if person.person_id not in people:
@@ -114,11 +116,9 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
                 templates += 1
     upserted = (len(delta.people) + len(delta.groups) + len(delta.schedules)
                 + len(delta.visitors) + len(delta.blacklist) + len(delta.cards)
-                + len(delta.pins) - skipped)
+                + len(delta.pins) + len(delta.vehicles) - skipped)
     if skipped:
         logger.info("sync: %d row(s) name people this gate does not hold; skipped", skipped)
-    if delta.vehicles:
-        logger.debug("sync: %d vehicles are not used by a pedestrian gate", len(delta.vehicles))
     return ApplyReport(delta.to_version, upserted, deleted, templates, skipped)
 
 
@@ -136,6 +136,8 @@ def _apply_deletions(directory: DirectoryStore, delta: SyncDelta) -> int:
         count += int(directory.delete_card(card_number))
     for person_id in gone.pins:
         count += directory.delete_credentials(person_id, CredentialType.PIN)
+    for plate in gone.vehicles:
+        count += int(directory.delete_vehicle(plate))
     for key in gone.blacklist:
         kind, _, value = key.partition(":")
         removed = directory.remove_blacklist(person_id=value if kind == "person" else None,
@@ -177,6 +179,17 @@ def _apply_credentials(directory: DirectoryStore, delta: SyncDelta, people: set[
     return skipped
 
 
+def _apply_vehicles(directory: DirectoryStore, delta: SyncDelta, people: set[str]) -> int:
+    """Registered plates (of people the directory holds); returns how many were skipped."""
+    skipped = 0
+    for vehicle in delta.vehicles:
+        if vehicle.person_id is not None and vehicle.person_id not in people:
+            skipped += 1
+            continue
+        directory.upsert_vehicle(vehicle.plate, vehicle.person_id, vehicle.unit)
+    return skipped
+
+
 def _drop_missing(directory: DirectoryStore, delta: SyncDelta,
                   current: DirectorySnapshot) -> int:
     """For a full copy: remove what the central directory no longer holds."""
@@ -190,6 +203,9 @@ def _drop_missing(directory: DirectoryStore, delta: SyncDelta,
         count += int(directory.delete_schedule(schedule_id))
     for person_id in set(current.visitors) - {v.person_id for v in delta.visitors}:
         count += int(directory.delete_visitor(person_id))
+    central_plates = {normalise_plate(v.plate) for v in delta.vehicles}
+    for plate in directory.vehicle_plates() - central_plates:
+        count += int(directory.delete_vehicle(plate))
     central_cards = {c.card_number for c in delta.cards}
     for card_number in set(directory.cards()) - central_cards:
         count += int(directory.delete_card(card_number))

@@ -1,0 +1,59 @@
+"""Registered vehicles in the gate's directory (mixed into `DirectoryStore`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from gate.errors import GateError
+from gate.policy.model import Vehicle, normalise_plate
+
+
+class UnknownVehicleOwnerError(GateError, LookupError):
+    """A vehicle names a person the directory does not hold."""
+
+
+class VehicleDirectoryMixin:
+    """Vehicles: plate -> household and (usually) person; relies on the store's helpers."""
+
+    if TYPE_CHECKING:
+        _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
+        _execute: Callable[..., sqlite3.Cursor]
+        _read_one: Callable[..., tuple]
+        _lock: threading.RLock
+        _conn: sqlite3.Connection
+
+    def upsert_vehicle(self, plate: str, person_id: str | None = None, unit: str = "") -> Vehicle:
+        """Register (or re-register) a plate; the person, when given, must exist first."""
+        vehicle = Vehicle(plate, person_id, unit)
+        with self._write() as conn:
+            if person_id is not None and self._execute(
+                conn, "SELECT 1 FROM dir_people WHERE person_id = ?", (person_id,)
+            ).fetchone() is None:
+                raise UnknownVehicleOwnerError(f"no person {person_id} for vehicle {plate}")
+            self._execute(
+                conn, "INSERT OR REPLACE INTO dir_vehicles (plate, person_id, unit) "
+                      "VALUES (?, ?, ?)",
+                (vehicle.plate, vehicle.person_id, vehicle.unit))
+        return vehicle
+
+    def delete_vehicle(self, plate: str) -> bool:
+        """Remove a plate; False if it was not registered."""
+        with self._write() as conn:
+            return self._execute(conn, "DELETE FROM dir_vehicles WHERE plate = ?",
+                                 (normalise_plate(plate),)).rowcount > 0
+
+    def vehicle_owner(self, plate: str) -> str | None:
+        """The person a plate belongs to (None for unknown plates and household cars)."""
+        row = self._read_one("SELECT person_id FROM dir_vehicles WHERE plate = ?",
+                             (normalise_plate(plate),))
+        return None if row is None else row[0]
+
+    def vehicle_plates(self) -> set[str]:
+        """Every registered plate (for a full sync to compare)."""
+        with self._lock:
+            rows = self._execute(self._conn, "SELECT plate FROM dir_vehicles").fetchall()
+        return {row[0] for row in rows}

@@ -1,0 +1,1 @@
+"""Licence plates: detection, rectification, recognition, format checks and voting."""
