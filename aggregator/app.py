@@ -14,6 +14,7 @@ from aggregator.api import (
     alarms_routes,
     auth_routes,
     events_routes,
+    gate_visitor_routes,
     ingest_routes,
     manage_routes,
     ops_routes,
@@ -47,7 +48,7 @@ def create_app(settings: AggregatorSettings, *, clock: Clock | None = None,
                   description="Central ingest, sync and search for the community's gates.")
     app.state.services = svc
     for module in (ingest_routes, auth_routes, events_routes, alarms_routes, resident_routes,
-                   manage_routes, ops_routes):
+                   manage_routes, ops_routes, gate_visitor_routes):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

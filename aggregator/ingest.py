@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, func, select, update
 from aggregator.clock import Clock, iso
 from aggregator.db.event_store import claim_event_ids, insert_events, resident_units
 from aggregator.db.models import Alarm, Event, Gate, SequenceGap
+from aggregator.plate_presence import clone_alarms
 from wire.chain import GENESIS_HASH, canonical_json, compute_hash
 from wire.schemas import EventBatch, IngestResult, WireEvent
 
@@ -88,6 +89,7 @@ class Ingestor:
         if late:
             _close_filled_gaps(conn, gate_id, late, now)
         alarms = [(kind, e.event_id, "") for e in stored if (kind := _alarm_kind(e))]
+        alarms += clone_alarms(conn, stored)
         alarms += [("chain_broken", e.event_id, f"sequence {e.sequence}") for e in broken[:1]]
         alarms += [("sequence_gap", None, f"sequences {a}..{b}") for a, b in gaps]
         for gap_from, gap_to in gaps:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, insert, select, update
 
+from aggregator.api.gate_visitor_routes import expire_visitor_faces
 from aggregator.clock import iso
 from aggregator.db.models import Alarm, Event, Gate, Snapshot
 from aggregator.db.partitions import drop_expired_partitions, ensure_partitions, is_partitioned
@@ -60,6 +61,8 @@ def enforce_retention(svc: Services) -> RetentionReport:
             snapshots += 1
     for gate_id, ref in expired:
         (svc.snapshot_dir / gate_id / ref).unlink(missing_ok=True)
+    with svc.engine.begin() as conn:  # a visitor's face goes when the visit does
+        expire_visitor_faces(conn, now)
     if events or snapshots:
         logger.info("retention: %d events and %d snapshots deleted", events, snapshots)
     return RetentionReport(events, snapshots)

@@ -77,10 +77,55 @@ def _cmd_eval_faces(args: argparse.Namespace) -> int:
     return eval_faces_command(Path(args.dir), args.json, args.recogniser, curve=args.curve)
 
 
+def _cmd_eval_plates(args: argparse.Namespace) -> int:
+    from gate.eval.plates import eval_plates_command
+
+    return eval_plates_command(Path(args.dir), args.json)
+
+
+def _cmd_bench_plate(args: argparse.Namespace) -> int:
+    from gate.bench.plate import bench_plate_command
+
+    return bench_plate_command(as_json=args.json, arrivals=args.arrivals)
+
+
 def _cmd_bench_face(args: argparse.Namespace) -> int:
     from gate.bench.face import bench_face_command
 
     return bench_face_command(as_json=args.json, quick=args.quick)
+
+
+def _cmd_bench_visitor(args: argparse.Namespace) -> int:
+    from gate.bench.visitor import bench_visitor_command
+
+    return bench_visitor_command(as_json=args.json, runs=args.runs)
+
+
+def _cmd_guard_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from gate.clock import SystemClock
+    from gate.config import load_config
+    from gate.guard.store import GuardAccountError, GuardStore
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"INVALID {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    pin = args.pin or getpass.getpass("PIN (4 to 8 digits): ")
+    data_dir = Path(config.storage.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = GuardStore(data_dir / "gate.db", SystemClock())
+    try:
+        account = store.add_guard(args.guard_id, args.name, pin)
+    except GuardAccountError as err:
+        print(f"refused: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"guard {account.guard_id} ({account.display_name}) can sign in at the gate")
+    return 0
 
 
 def _cmd_bench_aggregator(args: argparse.Namespace) -> int:
@@ -145,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     faces.add_argument("--curve", action="store_true",
                        help="also print the correct-vs-stranger accept trade-off tables")
     faces.set_defaults(func=_cmd_eval_faces)
+    plates = eval_sub.add_parser("plates", help="plates dataset in ../shared/data/plates format")
+    plates.add_argument("dir")
+    plates.add_argument("--json", action="store_true")
+    plates.set_defaults(func=_cmd_eval_plates)
 
     bench = sub.add_parser("bench", help="measure speed")
     bench_sub = bench.add_subparsers(dest="what", required=True)
@@ -152,16 +201,34 @@ def build_parser() -> argparse.ArgumentParser:
     face.add_argument("--json", action="store_true")
     face.add_argument("--quick", action="store_true", help="fewer arrivals (for CI)")
     face.set_defaults(func=_cmd_bench_face)
+    plate = bench_sub.add_parser("plate", help="per-stage ms and arrival-to-lift latency "
+                                 "of the vehicle gate (one core)")
+    plate.add_argument("--json", action="store_true")
+    plate.add_argument("--arrivals", type=int, default=24, help="simulated car arrivals")
+    plate.set_defaults(func=_cmd_bench_plate)
     bridge = bench_sub.add_parser("bridge", help="OSDP board: grant-to-relay and card-to-"
                                   "decision latency, offline detection (simulated board)")
     bridge.add_argument("--json", action="store_true")
     bridge.add_argument("--samples", type=int, default=40, help="grants and cards to time")
     bridge.set_defaults(func=_cmd_bench_bridge)
+    visitor = bench_sub.add_parser("visitor", help="guard registers a visitor (captured face) "
+                                   "-> that visitor granted at the simulated gate")
+    visitor.add_argument("--json", action="store_true")
+    visitor.add_argument("--runs", type=int, default=5, help="registrations to time")
+    visitor.set_defaults(func=_cmd_bench_visitor)
     agg = bench_sub.add_parser("aggregator", help="ingest rate, query p95, gate-to-central latency")
     agg.add_argument("--db", default="sqlite", help="`sqlite` or a postgresql+psycopg:// URL")
     agg.add_argument("--events", type=int, default=100_000, help="rows to load (N)")
     agg.add_argument("--json", action="store_true")
     agg.set_defaults(func=_cmd_bench_aggregator)
+    guard = sub.add_parser("guard", help="guard accounts of the touch UI")
+    guard_sub = guard.add_subparsers(dest="what", required=True)
+    guard_add = guard_sub.add_parser("add", help="create (or reset) a guard account")
+    guard_add.add_argument("--config", required=True, type=Path)
+    guard_add.add_argument("--guard-id", required=True, help="e.g. g-wang")
+    guard_add.add_argument("--name", required=True, help="shown on the sign-in screen")
+    guard_add.add_argument("--pin", default=None, help="4 to 8 digits (asked when omitted)")
+    guard_add.set_defaults(func=_cmd_guard_add)
     return parser
 
 

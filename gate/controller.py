@@ -1,4 +1,5 @@
-"""The gate's main loop: newest frame -> face pipeline -> policy -> durable log -> relay.
+"""The gate's main loop: newest frame -> face or plate pipeline -> policy -> durable log ->
+relay.
 
 The ordering is the safety contract: a decision is committed to the event log before
 the relay is driven, and nothing here ever opens the door except `DoorDriver.grant`
@@ -11,8 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
 
 from gate.clock import Clock
 from gate.decisions import DecisionExecutor
@@ -22,11 +27,11 @@ from gate.door.state_machine import DoorEvent
 from gate.errors import CameraError, ImageError
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog, EventRecord
-from gate.face_access import face_request
+from gate.face_access import FaceAccess
 from gate.policy.engine import PolicySettings, decide
-from gate.policy.model import Decision
-from gate.vision.face_pipeline import FaceOutcome, FacePipeline
+from gate.policy.model import AccessRequest, Decision
 from gate.vision.frames import FrameSource
+from gate.vision.types import Box, Frame
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +40,31 @@ DIRECTORY_CHECK_SECONDS = 2.0
 
 
 
+class RecognitionPipeline(Protocol):
+    """A face or plate pipeline: frames in, one outcome per decided face or plate out."""
+
+    def process(self, frame: Frame) -> Sequence[Any]: ...
+
+    def reset(self) -> None: ...
+
+
+class AccessKind(Protocol):
+    """What a kind of gate (pedestrian, vehicle) makes of its pipeline's outcomes."""
+
+    def request(self, outcome: Any, gate_id: str, now: datetime) -> AccessRequest: ...
+
+    def snapshot(self, outcome: Any) -> tuple[np.ndarray, Box | None]: ...
+
+
 @dataclass(frozen=True)
 class DecisionReport:
-    """What happened to one tracked face, for displays and benchmarks."""
+    """What happened to one tracked face or plate, for displays and benchmarks.
 
-    outcome: FaceOutcome
+    `outcome` is a `FaceOutcome` or a `PlateOutcome`; both carry `first_seen_at`,
+    `decided_at`, `frame`, `box` and `evidence`.
+    """
+
+    outcome: Any
     decision: Decision
     record: EventRecord
     relay_energised_at: float | None  # monotonic seconds, None when not granted
@@ -68,7 +93,7 @@ class GateController:
         *,
         gate_id: str,
         camera: FrameSource,
-        pipeline: FacePipeline,
+        pipeline: RecognitionPipeline,
         directory: DirectoryStore,
         policy: PolicySettings,
         event_log: EventLog,
@@ -77,8 +102,10 @@ class GateController:
         clock: Clock,
         executor: DecisionExecutor | None = None,
         on_decision: Callable[[DecisionReport], None] | None = None,
+        access: AccessKind | None = None,
     ) -> None:
         self.gate_id = gate_id
+        self.access: AccessKind = access or FaceAccess()
         self.camera = camera
         self.pipeline = pipeline
         self.directory = directory
@@ -162,10 +189,10 @@ class GateController:
             # The reload may itself update look-alike flags: take the version after it.
             self._directory_version = self.directory.version
 
-    def _decide(self, outcome: FaceOutcome) -> DecisionReport:
-        request = face_request(outcome, self.gate_id, self.clock.now())
+    def _decide(self, outcome: Any) -> DecisionReport:
+        request = self.access.request(outcome, self.gate_id, self.clock.now())
         decision = decide(request, self.directory.snapshot(), self.policy)
-        snapshot_ref = self.snapshots.save_jpeg(outcome.frame.image, outcome.box)
+        snapshot_ref = self.snapshots.save_jpeg(*self.access.snapshot(outcome))
         decision_ms = round((outcome.decided_at - outcome.first_seen_at) * 1000.0, 1)
         executed = self.executor.execute(
             decision, snapshot_ref=snapshot_ref,

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -19,11 +20,13 @@ from rich.table import Table
 from gate.clock import SystemClock
 from gate.config.loader import load_config
 from gate.controller import DecisionReport
+from gate.demo_vehicle import VehicleDemoLane
 from gate.directory.store import DirectoryStore
 from gate.door.state_machine import DoorEvent
 from gate.enrolment import template_from_image
 from gate.errors import EnrolmentError
 from gate.eventlog.verify import verify_log
+from gate.guard.server import DEMO_GUARD, start_demo_guard_ui
 from gate.logging_setup import configure_logging
 from gate.policy.model import Group, Person
 from gate.policy.schedule import always_open
@@ -34,6 +37,11 @@ from gate.vision.recognisers.base import Recogniser
 from hw_sim.datasets import PROJECT_ROOT, faces_dir
 from hw_sim.door_physics import SimDoor
 from hw_sim.replay_camera import ReplayCamera
+from hw_sim.vehicle_clips import plates_dir
+from hw_sim.vehicle_scenario import build_vehicle_scenario
+
+if TYPE_CHECKING:
+    from hw_sim.community import SimulatedCommunity
 from hw_sim.scenarios import SCENARIOS, DoorAction, Enrolee, Scenario, build_scenario
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "gate.demo.yaml"
@@ -251,6 +259,26 @@ class DemoLane:
         return not wrong and report.ok
 
 
+def _vehicle_lane(console: Console, folder: Path, community: SimulatedCommunity | None,
+                  central: bool) -> VehicleDemoLane | None:
+    """The demo's vehicle barrier, where the shared plate scenes are at hand."""
+    root = plates_dir()
+    if root is None:
+        console.print("[dim]vehicle lane skipped: shared plate scenes absent "
+                      "(set GATE_SHARED_DATA)[/dim]")
+        return None
+    gate_id = "demo-car-in-1"
+    uplink = None
+    if community is not None:
+        uplink = (community.url, community.register_gate(gate_id, "Vehicle entry (demo)"))
+    lane = VehicleDemoLane(console, gate_id, build_vehicle_scenario(root), folder / gate_id,
+                           uplink)
+    seconds = sum(clip.seconds for clip in lane.scenario.clips)
+    console.print(f"[bold]{gate_id}[/bold] — vehicle barrier, cars from the plate scenes "
+                  f"({seconds:.0f} s); {lane.load_directory(community if central else None)}")
+    return lane
+
+
 def run_demo(
     scenario: str, duration_seconds: float | None, data_dir: Path | None,
     door_backend: str = "sim", central: bool = True,
@@ -286,8 +314,12 @@ def run_demo(
             console.print(f"[bold]security console[/bold]: {community.url}/  "
                           "login [bold]admin / admin-demo-pass[/bold] "
                           "(also security / security-demo-pass, guard / guard-demo-pass)")
-        lanes = []
+        lanes: list[DemoLane | VehicleDemoLane] = []
+        guard_ui = None
         try:
+            vehicle = _vehicle_lane(console, folder, community, central)
+            if vehicle is not None:
+                lanes.append(vehicle)
             for gate_id, lane_story, backend in stories:
                 lane = DemoLane(console, gate_id, lane_story, folder / gate_id, backend,
                                 credentials.get(gate_id))
@@ -296,17 +328,24 @@ def run_demo(
                               f"[/bold]: {lane_story.description} ({lane_story.seconds:.0f} s); "
                               f"{lane.load_residents()}; recogniser {lane.gate.recogniser.name}, "
                               f"liveness {lane.config.face.liveness.type}")
+            pedestrian = next(lane for lane in lanes if isinstance(lane, DemoLane))
+            guard_ui = start_demo_guard_ui(pedestrian.gate)
+            console.print(f"[bold]guard touch UI[/bold] ({pedestrian.config.gate_id}): "
+                          f"{guard_ui.url}  guard [bold]{DEMO_GUARD[1]}[/bold], PIN "
+                          f"[bold]{DEMO_GUARD[2]}[/bold]")
             for lane in lanes:
                 lane.start(duration_seconds)
             results = [lane.finish(console) for lane in lanes]
             if community is not None:
-                for gate_id, _, _ in stories:
+                for gate_id in [lane.config.gate_id for lane in lanes]:
                     console.print(f"aggregator holds {community.central_events(gate_id)} events "
                                   f"of {gate_id}")
                 if sys.stdin.isatty():
                     console.input(f"security console still at {community.url}/ — "
                                   "press Enter to stop ")
         finally:
+            if guard_ui is not None:
+                guard_ui.stop()
             if community is not None:
                 community.close()
         return 0 if all(results) else 1

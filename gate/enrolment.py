@@ -46,9 +46,10 @@ def template_from_image(
         # Small photos (ID-card crops, 160 px thumbnails) need one more upsampling to be found.
         faces = HogFaceDetector(detector.detect_width_px, upsample=2).detect(rgb)
     if not faces:
-        raise EnrolmentError(f"{name}: no face found")
+        raise EnrolmentError(f"{name}: no face found", "no_face")
     if len(faces) > 1:
-        raise EnrolmentError(f"{name}: {len(faces)} faces found, exactly one expected")
+        raise EnrolmentError(f"{name}: {len(faces)} faces found, exactly one expected",
+                             "several_faces")
     face = faces[0]
     quality = assess(
         rgb, face, min_face_px=ENROL_MIN_FACE_PX, min_sharpness=ENROL_MIN_SHARPNESS,
@@ -56,15 +57,17 @@ def template_from_image(
     )
     if quality.failed == "too_small":
         raise EnrolmentError(
-            f"{name}: face too small ({quality.face_px} px, at least {ENROL_MIN_FACE_PX} px)"
+            f"{name}: face too small ({quality.face_px} px, at least {ENROL_MIN_FACE_PX} px)",
+            "too_small",
         )
     if quality.failed == "blurred":
         raise EnrolmentError(
             f"{name}: face too blurred (sharpness {quality.sharpness:.0f}, "
-            f"at least {ENROL_MIN_SHARPNESS:.0f})"
+            f"at least {ENROL_MIN_SHARPNESS:.0f})",
+            "blurred",
         )
     if quality.failed == "not_frontal":
-        raise EnrolmentError(f"{name}: face turned too far from the camera")
+        raise EnrolmentError(f"{name}: face turned too far from the camera", "not_frontal")
     vector = recogniser.encode(rgb, face)
     digest = hashlib.sha256(np.ascontiguousarray(image_bgr).tobytes()).hexdigest()
     return EnrolmentTemplate(vector, digest, quality.face_px)
@@ -75,13 +78,13 @@ def templates_from_photos(
 ) -> list[EnrolmentTemplate]:
     """Templates of every photo; refuses the whole set if any photo is unusable."""
     if not photos:
-        raise EnrolmentError("at least one photo is needed")
+        raise EnrolmentError("at least one photo is needed", "no_photos")
     templates = []
     for photo in photos:
         try:
             image = read_image(photo)
         except ImageError as err:
-            raise EnrolmentError(str(err)) from err
+            raise EnrolmentError(str(err), "unreadable") from err
         templates.append(template_from_image(image, recogniser, detector, photo.name))
     return templates
 

@@ -20,7 +20,15 @@ class ImageError(GateError, ValueError):
 
 
 class EnrolmentError(GateError, ValueError):
-    """A photo cannot be enrolled (no face, several faces, too small, too blurred)."""
+    """A photo cannot be enrolled (no face, several faces, too small, too blurred).
+
+    `code` says why for machines (`no_face`, `several_faces`, `too_small`, `blurred`,
+    `not_frontal`, `unreadable`, `no_photos`); the message is for people.
+    """
+
+    def __init__(self, message: str, code: str = "unusable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class GalleryError(GateError, ValueError):

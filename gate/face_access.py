@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
+
 from gate.policy.model import AccessRequest, CredentialKind, MatchOutcome
 from gate.vision.face_pipeline import FaceOutcome, OutcomeKind
+from gate.vision.types import Box
 
 _MATCH_OF_KIND = {
     OutcomeKind.IDENTIFIED: MatchOutcome.MATCHED,
@@ -36,3 +39,17 @@ def face_request(outcome: FaceOutcome, gate_id: str, now: datetime) -> AccessReq
         match=match,
         liveness_passed=liveness_passed,
     )
+
+
+class FaceAccess:
+    """Requests and snapshots for a pedestrian gate (what the controller asks of a kind)."""
+
+    credential = CredentialKind.FACE
+
+    def request(self, outcome: FaceOutcome, gate_id: str, now: datetime) -> AccessRequest:
+        """See `face_request`."""
+        return face_request(outcome, gate_id, now)
+
+    def snapshot(self, outcome: FaceOutcome) -> tuple[np.ndarray, Box | None]:
+        """The face crop of the deciding frame."""
+        return outcome.frame.image, outcome.box

@@ -14,7 +14,13 @@ import numpy as np
 
 from gate.clock import Clock, SystemClock
 from gate.config import GateConfig
-from gate.controller import DecisionReport, GateController, record_door_event
+from gate.config.plate import PlateConfig
+from gate.controller import (
+    DecisionReport,
+    GateController,
+    RecognitionPipeline,
+    record_door_event,
+)
 from gate.credentials import CredentialAccess, CredentialReport
 from gate.directory.store import DirectoryStore
 from gate.door.driver import DoorDriver
@@ -24,8 +30,12 @@ from gate.errors import ConfigError, GateError
 from gate.eventlog.retention import RetentionReport, enforce_retention
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog
+from gate.face_access import FaceAccess
+from gate.guard.visit_end import end_expired_visits
 from gate.http import GateHttpServer, GateState
+from gate.plate_access import PlateAccess
 from gate.policy.engine import PolicySettings
+from gate.policy.model import VehicleDirection
 from gate.retention_job import RetentionJob
 from gate.safety import config_warnings
 from gate.uplink.service import Uplink, build_uplink
@@ -35,6 +45,10 @@ from gate.vision.frames import FrameSource, OpenCVCamera
 from gate.vision.gallery import Gallery, decide
 from gate.vision.liveness.registry import create_liveness
 from gate.vision.lookalikes import find_lookalikes, person_thresholds
+from gate.vision.plates.detector import ClassicalPlateDetector
+from gate.vision.plates.pipeline import PlatePipeline, PlatePipelineSettings
+from gate.vision.plates.recogniser import OnnxPlateRecogniser
+from gate.vision.plates.voting import VoteSettings
 from gate.vision.recognisers.base import Recogniser
 from gate.vision.recognisers.registry import (
     create_recogniser,
@@ -161,8 +175,9 @@ class Gate:
     controller: GateController
     stores: GateStores
     door: DoorDriver
-    recogniser: Recogniser
-    gallery: Gallery
+    recogniser: Recogniser | None
+    """The face recogniser (None on a vehicle gate)."""
+    gallery: Gallery | None
     uplink: Uplink | None = None
     credentials: CredentialAccess | None = None
     retention: RetentionJob | None = None
@@ -178,11 +193,17 @@ class Gate:
     def enforce_retention(self) -> RetentionReport:
         """Delete expired snapshots and events (never events the aggregator has not got)."""
         acked = self.uplink.state.get("ack_sequence") if self.uplink is not None else None
+        # Ended visits first: a visitor's face template goes when the visit does.
+        end_expired_visits(self.stores.directory, self.stores.event_log,
+                           self.controller.clock,
+                           self.recogniser.name if self.recogniser is not None else None)
         return enforce_retention(self.stores.event_log, self.stores.snapshots,
                                  self.config.storage.event_retention_days, max_sequence=acked)
 
     def reload_gallery(self) -> None:
         """Re-read the templates (after enrolment or a sync) and swap them in."""
+        if self.recogniser is None:
+            return  # a vehicle gate reads its directory per decision: nothing to reload
         threshold = effective_threshold(self.config.face.recogniser)
         self.gallery = load_gallery(self.stores.directory, self.recogniser, threshold,
                                     self.config.face.recogniser.person_threshold_ratio)
@@ -219,11 +240,18 @@ def build_gate(
     clock = clock or SystemClock()
     stores = open_stores(config, clock)
     try:
-        recogniser = recogniser or create_recogniser(config.face.recogniser)
-        gallery = load_gallery(stores.directory, recogniser,
-                               effective_threshold(config.face.recogniser),
-                               config.face.recogniser.person_threshold_ratio)
-        pipeline = build_pipeline(config, recogniser, gallery)
+        gallery: Gallery | None = None
+        pipeline: RecognitionPipeline
+        if config.kind == "vehicle":
+            recogniser = None
+            pipeline, access = build_plate_pipeline(config.plate), PlateAccess(
+                VehicleDirection(config.plate.direction))
+        else:
+            recogniser = recogniser or create_recogniser(config.face.recogniser)
+            gallery = load_gallery(stores.directory, recogniser,
+                                   effective_threshold(config.face.recogniser),
+                                   config.face.recogniser.person_threshold_ratio)
+            pipeline, access = build_pipeline(config, recogniser, gallery), FaceAccess()
 
         def door_event(event: DoorEvent) -> None:
             record_door_event(stores.event_log, event)
@@ -237,12 +265,10 @@ def build_gate(
             directory=stores.directory,
             policy=PolicySettings(face_only_allowed=config.face.face_only_allowed),
             event_log=stores.event_log, snapshots=stores.snapshots, door=door, clock=clock,
-            on_decision=on_decision,
+            on_decision=on_decision, access=access,
         )
-        stores.event_log.append("gate_started", evidence={
-            "recogniser": recogniser.name, "liveness": config.face.liveness.type,
-            "gallery_people": len(gallery.person_ids), "fail_mode": config.door.fail_mode,
-        })
+        stores.event_log.append("gate_started", evidence=_start_evidence(
+            config, recogniser, gallery, pipeline))
         gate = Gate(config, controller, stores, door, recogniser, gallery)
         gate.retention = RetentionJob(gate.enforce_retention)
         # Enrolments (`gate enroll`, central sync) reach the running gallery within seconds.
@@ -263,6 +289,32 @@ def build_gate(
         stores.close()  # nothing half-open when wiring fails
         raise
     return gate
+
+
+def build_plate_pipeline(plate: PlateConfig) -> PlatePipeline:
+    """The plate pipeline with the configured detector, the shipped recogniser and votes."""
+    recogniser = (OnnxPlateRecogniser(plate.recogniser_model) if plate.recogniser_model
+                  else OnnxPlateRecogniser())
+    settings = PlatePipelineSettings(
+        votes=VoteSettings(agreement_frames=plate.agreement_frames,
+                           min_confidence=plate.min_confidence),
+        max_candidates=plate.max_candidates, deadline_seconds=plate.deadline_seconds,
+        repeat_seconds=plate.repeat_seconds,
+    )
+    return PlatePipeline(ClassicalPlateDetector(), recogniser, settings)
+
+
+def _start_evidence(config: GateConfig, recogniser: Recogniser | None, gallery: Gallery | None,
+                    pipeline: RecognitionPipeline) -> dict[str, object]:
+    evidence: dict[str, object] = {"kind": config.kind, "fail_mode": config.door.fail_mode}
+    if recogniser is not None and gallery is not None:
+        evidence.update(recogniser=recogniser.name, liveness=config.face.liveness.type,
+                        gallery_people=len(gallery.person_ids))
+    if isinstance(pipeline, PlatePipeline):
+        evidence.update(plate_recogniser=pipeline.recogniser.name,
+                        plate_detector=pipeline.detector.name,
+                        direction=config.plate.direction)
+    return evidence
 
 
 def open_door_hardware(config: GateConfig) -> DoorHardware:
@@ -289,6 +341,7 @@ def open_gpio_hardware(config: GateConfig) -> DoorHardware:
 
 def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
     """`gate run`: a real camera and GPIO; SIGTERM/SIGINT drive the door to its fail mode."""
+    from gate.guard.server import start_guard_ui
     from gate.logging_setup import configure_logging
 
     configure_logging(config.logging.level, config.logging.json_format)
@@ -323,9 +376,10 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    http = None
+    http = guard_ui = None
     try:
         gate.start()
+        guard_ui = start_guard_ui(gate)
         if config.http.enabled:
             http = GateHttpServer(config.http, GateState.from_gate(gate))
             try:
@@ -335,6 +389,8 @@ def run_gate(config: GateConfig, duration_seconds: float | None = None) -> int:
                 http = None
         gate.controller.run(duration_seconds)
     finally:
+        if guard_ui is not None:
+            guard_ui.stop()
         if http is not None:
             http.stop()
         gate.close()

@@ -8,6 +8,8 @@ from gate.vision.recognisers.measured import EAST_ASIAN_STRANGER_ACCEPT
 
 def config_warnings(config: GateConfig) -> list[str]:
     """Every safety caveat that applies to `config`, one sentence each."""
+    if config.kind == "vehicle":
+        return _vehicle_warnings(config)
     warnings = []
     face = config.face
     recogniser = face.recogniser.type
@@ -37,5 +39,21 @@ def config_warnings(config: GateConfig) -> list[str]:
     if config.door.fail_mode == "safe":
         warnings.append(
             "door fail mode is `safe`: the door releases on a crash, shutdown or power loss."
+        )
+    return warnings
+
+
+def _vehicle_warnings(config: GateConfig) -> list[str]:
+    warnings = [
+        "a licence plate identifies a car, not its driver: a cloned plate of a registered "
+        "car is admitted like the original; keep the guard watching the lane's live view and "
+        "review near-miss prompts."
+    ]
+    if config.plate.agreement_frames < 2:
+        warnings.append("plate.agreement_frames is 1: a single misread frame can lift the "
+                        "barrier for a registered plate one character away.")
+    if config.door.fail_mode == "safe":
+        warnings.append(
+            "barrier fail mode is `safe`: the barrier lifts on a crash, shutdown or power loss."
         )
     return warnings

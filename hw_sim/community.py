@@ -21,6 +21,7 @@ from aggregator.services import DEMO_USERS
 from aggregator.settings import AggregatorSettings
 from gate.errors import GateError
 from hw_sim.scenarios import Enrolee
+from wire.schemas import SyncDelta
 
 PREFERRED_PORT = 8080
 
@@ -98,6 +99,18 @@ class SimulatedCommunity:
                 )
                 templates += response.status_code == 201
         return templates
+
+    def load(self, delta: SyncDelta) -> None:
+        """Enter a directory change through the management API, as an admin would."""
+        for path, items in (("/api/v1/schedules", delta.schedules),
+                            ("/api/v1/groups", delta.groups),
+                            ("/api/v1/residents", delta.people),
+                            ("/api/v1/visitors", delta.visitors),
+                            ("/api/v1/vehicles", delta.vehicles),
+                            ("/api/v1/blacklist", delta.blacklist)):
+            for item in items:
+                body = item.model_dump(mode="json", exclude_none=True)
+                self._check(self.admin.post(path, json=body), f"POST {path}")
 
     def central_events(self, gate_id: str) -> int:
         """How many of a gate's events the aggregator holds."""

@@ -37,3 +37,14 @@ def faces_root() -> Path:
     if root is None:
         pytest.skip("shared face data absent (set GATE_SHARED_DATA)")
     return root
+
+
+@pytest.fixture(scope="session")
+def plates_root() -> Path:
+    """The shared plates dataset, or skip."""
+    from hw_sim.vehicle_clips import plates_dir
+
+    root = plates_dir()
+    if root is None:
+        pytest.skip("shared plate data absent (set GATE_SHARED_DATA)")
+    return root

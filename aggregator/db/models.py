@@ -190,6 +190,8 @@ class Consent(Base):
     recorded_at: Mapped[str] = mapped_column(String(24))
     photo_sha256: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(Text)
+    minor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class FaceTemplate(Base):
@@ -256,6 +258,11 @@ class Visitor(Base):
     valid_from: Mapped[str] = mapped_column(String(40))
     valid_until: Mapped[str] = mapped_column(String(40))
     max_entries: Mapped[int] = mapped_column(Integer, default=1)
+    # Registered at a gate (migration 0006); the phone stays here, never synced to gates.
+    phone: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    registered_by: Mapped[str | None] = mapped_column(String(64))
+    registered_gate: Mapped[str | None] = mapped_column(String(64))
 
 
 class Pin(Base):

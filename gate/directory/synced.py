@@ -99,6 +99,19 @@ class SyncedDirectoryMixin:
                                 "VALUES ('central_lookalikes', ?)",
                           (json.dumps(sorted(person_ids)),))
 
+    def unsynced_people(self) -> set[str]:
+        """People registered at this gate (guard screen) that no delta has brought back yet:
+        the aggregator may not hold them, so a full copy must not drop them."""
+        row = self._read_one("SELECT value FROM dir_settings WHERE key = 'unsynced_people'")
+        return set(json.loads(row[0])) if row is not None else set()
+
+    def set_unsynced_people(self, person_ids: set[str]) -> None:
+        """Replace the set of people registered here and not yet seen in a delta."""
+        with self._write() as conn:
+            self._execute(conn, "INSERT OR REPLACE INTO dir_settings (key, value) "
+                                "VALUES ('unsynced_people', ?)",
+                          (json.dumps(sorted(person_ids)),))
+
     def pin_salt_hex(self) -> str:
         """The salt (hex) PINs are hashed with here."""
         row = self._read_one("SELECT value FROM dir_settings WHERE key = 'pin_salt'")

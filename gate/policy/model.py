@@ -259,7 +259,8 @@ class AccessRequest:
         if self.plate is not None:
             object.__setattr__(self, "plate", normalise_plate(self.plate))
         object.__setattr__(self, "direction", VehicleDirection(self.direction))
-        if self.credential is CredentialKind.PLATE and not self.plate:
+        if (self.credential is CredentialKind.PLATE and not self.plate
+                and self.match is not MatchOutcome.LOW_QUALITY):
             raise PolicyError("a plate request carries the plate it read")
 
     @property

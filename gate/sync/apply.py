@@ -14,6 +14,10 @@ A person's look-alike flag is raised if either side says so: the aggregator's fi
 the whole central gallery (`PersonWire.lookalike`) or the flag the gate holds (its own
 finding over its gallery). A sync never clears a flag: the gate's own look-alike pass
 (`gate.runtime.flag_lookalikes`, run when the gallery reloads) clears the ones no longer due.
+
+A visitor registered on this gate's guard screen is "unsynced" until a delta names them: their
+registration may still wait in the gate's outbox, so a full copy keeps them (person, pass,
+face template, PIN, vehicle) rather than drop someone the aggregator has not received yet.
 """
 
 from __future__ import annotations
@@ -69,13 +73,15 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
                                   "a full sync is needed")
     current = directory.snapshot()
     people = set(current.people)
+    marked = directory.unsynced_people()
+    unsynced = marked & people
     deleted = templates = skipped = 0
     with directory.batch():
         if delta.full:
             if delta.pin_salt is not None:
                 directory.set_pin_salt(delta.pin_salt)
-            deleted += _drop_missing(directory, delta, current)
-            people &= {p.person_id for p in delta.people}
+            deleted += _drop_missing(directory, delta, current, unsynced)
+            people &= {p.person_id for p in delta.people} | unsynced
         deleted += _apply_deletions(directory, delta)
         people -= set(delta.deletions.people)
         _upsert_rules(directory, delta)
@@ -87,6 +93,10 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
             else:
                 central.discard(item.person_id)
         directory.set_central_lookalikes(central)
+        # Named by a delta: the aggregator holds them now, they sync like everyone else.
+        still = unsynced - {p.person_id for p in delta.people} - set(delta.deletions.people)
+        if still != marked:
+            directory.set_unsynced_people(still)
         for item in delta.people:
             old = current.people.get(item.person_id)
             directory.upsert_person(Person(
@@ -191,26 +201,28 @@ def _apply_vehicles(directory: DirectoryStore, delta: SyncDelta, people: set[str
 
 
 def _drop_missing(directory: DirectoryStore, delta: SyncDelta,
-                  current: DirectorySnapshot) -> int:
-    """For a full copy: remove what the central directory no longer holds."""
+                  current: DirectorySnapshot, unsynced: set[str]) -> int:
+    """For a full copy: remove what the central directory no longer holds (except `unsynced`
+    people, registered here and possibly not yet received centrally)."""
     count = 0
-    keep_people = {p.person_id for p in delta.people}
+    keep_people = {p.person_id for p in delta.people} | unsynced
     for person_id in set(current.people) - keep_people:
         count += int(directory.delete_person(person_id))
     for group_id in set(current.groups) - {g.group_id for g in delta.groups}:
         count += int(directory.delete_group(group_id))
     for schedule_id in set(current.schedules) - {s.schedule_id for s in delta.schedules}:
         count += int(directory.delete_schedule(schedule_id))
-    for person_id in set(current.visitors) - {v.person_id for v in delta.visitors}:
+    for person_id in set(current.visitors) - {v.person_id for v in delta.visitors} - unsynced:
         count += int(directory.delete_visitor(person_id))
     central_plates = {normalise_plate(v.plate) for v in delta.vehicles}
     for plate in directory.vehicle_plates() - central_plates:
-        count += int(directory.delete_vehicle(plate))
+        if directory.vehicle_owner(plate) not in unsynced:
+            count += int(directory.delete_vehicle(plate))
     central_cards = {c.card_number for c in delta.cards}
     for card_number in set(directory.cards()) - central_cards:
         count += int(directory.delete_card(card_number))
     if delta.pin_salt is not None:  # an aggregator that manages PINs: it holds all of them
-        for person_id in directory.pin_holders() - {p.person_id for p in delta.pins}:
+        for person_id in directory.pin_holders() - {p.person_id for p in delta.pins} - unsynced:
             count += directory.delete_credentials(person_id, CredentialType.PIN)
     wanted = {BlacklistEntry(person_id=b.person_id, plate=b.plate).key for b in delta.blacklist}
     for entry in current.blacklist:

@@ -62,6 +62,17 @@ class AggregatorClient:
     def heartbeat(self) -> None:
         self._request("POST", "/api/v1/ingest/heartbeat")
 
+    def send_visitor(self, registration: dict[str, Any]) -> None:
+        """POST a visitor registered at this gate (idempotent by person id)."""
+        self._request("POST", "/api/v1/gate/visitors", json=registration)
+
+    def muster(self, hours: int, timeout_seconds: float = 3.0) -> dict[str, Any]:
+        """The community's last passage per person (the guard's evacuation list); short
+        timeout: the guard falls back to this gate's own list rather than wait."""
+        response = self._request("GET", "/api/v1/gate/muster", params={"hours": hours},
+                                 timeout=timeout_seconds)
+        return dict(response.json())
+
     def sync(self, since_version: int) -> SyncDelta:
         response = self._request("GET", "/api/v1/sync", params={"since_version": since_version})
         return SyncDelta.model_validate_json(response.content)

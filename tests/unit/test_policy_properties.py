@@ -18,6 +18,8 @@ from gate.policy import (
     PersonKind,
     PolicySettings,
     ReasonCode,
+    Vehicle,
+    VehicleDirection,
     Visitor,
     WeeklySchedule,
     decide,
@@ -27,6 +29,7 @@ from gate.policy.schedule import schedule_allows
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 IDS = ["p0", "p1", "p2", "p3", "p4"]
+PLATES = ["粤B00001", "粤B00002", "粤B00003", "粤B00004", "粤B00005", "粤B00006"]
 GROUPS = ["g0", "g1", "g2"]
 
 instants = st.integers(0, 60 * 24 * 30).map(lambda m: START + timedelta(minutes=m))
@@ -89,27 +92,37 @@ def directories(draw: st.DrawFn) -> DirectorySnapshot:
         groups=[Group(g, draw(st.sampled_from(["s0", "s0", "s1", "missing"]))) for g in GROUPS],
         schedules=[draw(schedules(sid)) for sid in ("s0", "s1")],
         visitors=[draw(visitors(pid)) for pid in present if draw(st.booleans())],
-        blacklist=[BlacklistEntry(person_id=pid, alarm=draw(st.booleans())) for pid in blacklisted],
+        blacklist=[BlacklistEntry(person_id=pid, alarm=draw(st.booleans())) for pid in blacklisted]
+        + [BlacklistEntry(plate=plate) for plate in draw(
+            st.lists(st.sampled_from(PLATES), unique=True, max_size=1))],
+        # Plates of present people, of people not on this gate, and household cars.
+        vehicles=[Vehicle(plate, draw(st.sampled_from([*present, "absent", None])), "1-1-101")
+                  for plate in draw(st.lists(st.sampled_from(PLATES), unique=True, max_size=5))],
     )
 
 
-requests = st.builds(
-    AccessRequest,
-    gate_id=st.just("g"),
-    now=instants,
-    credential=st.sampled_from(
-        [CredentialKind.FACE, CredentialKind.CARD, CredentialKind.PIN, CredentialKind.PLATE]
-    ),
-    subject=st.sampled_from([*IDS, *IDS, None, "stranger"]),
-    second_factor_present=st.sampled_from([True, True, False]),
-    evidence=st.just({"distance": 0.3}),
-    match=st.sampled_from([*[None] * 6, *MatchOutcome]),
-    liveness_passed=st.sampled_from([True, True, True, True, False, None]),
-)
+@st.composite
+def requests(draw: st.DrawFn) -> AccessRequest:
+    credential = draw(st.sampled_from(
+        [CredentialKind.FACE, CredentialKind.CARD, CredentialKind.PIN, CredentialKind.PLATE]))
+    plate = draw(st.sampled_from(PLATES)) if credential is CredentialKind.PLATE else None
+    return AccessRequest(
+        gate_id="g",
+        now=draw(instants),
+        credential=credential,
+        subject=draw(st.sampled_from([*IDS, *IDS, None, "stranger"])),
+        second_factor_present=draw(st.sampled_from([True, True, False])),
+        evidence={"distance": 0.3},
+        match=draw(st.sampled_from([*[None] * 6, *MatchOutcome])),
+        liveness_passed=draw(st.sampled_from([True, True, True, True, False, None])),
+        plate=plate,
+        direction=draw(st.sampled_from([VehicleDirection.ENTRY, VehicleDirection.ENTRY,
+                                        VehicleDirection.EXIT])),
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(directories(), requests, st.booleans())
+@given(directories(), requests(), st.booleans())
 def test_decide_never_grants_blacklisted_or_invalid(
     directory: DirectorySnapshot, request: AccessRequest, face_only: bool
 ) -> None:
@@ -118,15 +131,29 @@ def test_decide_never_grants_blacklisted_or_invalid(
 
     assert decision.granted == is_grant(decision.reason)
     assert decision.evidence["distance"] == 0.3
-    entry = directory.blacklist_entry(request.subject)
-    if entry is not None:
+    vehicle = directory.vehicles.get(request.plate or "")
+    if request.credential is CredentialKind.PLATE:
+        # A plate names its owner through the directory only, whatever the request says.
+        subject = vehicle.person_id if vehicle is not None else None
+        entry = directory.blacklist_entry(subject, request.plate)
+        unreadable = request.outcome is MatchOutcome.LOW_QUALITY
+    else:
+        subject = request.subject
+        entry = directory.blacklist_entry(subject)
+        unreadable = False
+    if entry is not None and not unreadable:
         assert decision.reason is ReasonCode.DENIED_BLACKLISTED
         assert decision.alarm == entry.alarm
     if not decision.granted:
         return
     # Every grant must be justified by the directory as it stands.
-    person = directory.people[request.subject]
-    assert request.outcome is MatchOutcome.MATCHED
+    if request.credential is CredentialKind.PLATE:
+        assert vehicle is not None and decision.subject == vehicle.person_id
+        if request.direction is VehicleDirection.EXIT or vehicle.person_id is None:
+            return  # a registered car leaves; a household car enters as its unit's
+    person = directory.people[subject]
+    if request.credential is not CredentialKind.PLATE:
+        assert request.outcome is MatchOutcome.MATCHED
     assert person.enabled
     assert person.valid_from is None or person.valid_from <= request.now
     assert person.valid_until is None or request.now < person.valid_until

@@ -17,6 +17,7 @@ export const REASONS = [
 
 export const ALARM_KINDS = [
   "door_forced", "door_held_open", "blacklist_hit", "chain_broken", "gate_offline", "sequence_gap",
+  "plate_clone_suspected",
 ];
 
 /** The person's display name of an event row (masked by the server for guards). */

@@ -1,0 +1,45 @@
+"""When a visit ends, the visitor's face template (and pass PIN) is deleted at the gate.
+
+Run by the gate's retention job (`Gate.enforce_retention`). The policy already refuses a
+visitor after `valid_until`; this removes the biometric data itself, and each deletion is an
+event (`visitor_face_deleted`) in the log. The person row and pass stay, so that the log and
+the muster list can still name who came.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from gate.clock import Clock
+from gate.directory.credential_rows import CredentialType
+from gate.directory.rows import iso
+from gate.directory.store import DirectoryStore
+from gate.eventlog.store import EventLog
+
+logger = logging.getLogger(__name__)
+
+
+def end_expired_visits(directory: DirectoryStore, event_log: EventLog, clock: Clock,
+                       recogniser: str | None) -> list[str]:
+    """Delete face templates and PINs of visitors whose pass has ended; returns their ids."""
+    now = clock.now()
+    snapshot = directory.snapshot()
+    expired = {pid for pid, v in snapshot.visitors.items() if v.valid_until <= now}
+    if not expired:
+        return []
+    # Only those who still hold something: a pass version bump every hour would reload the
+    # gallery for nothing.
+    holding = directory.pin_holders()
+    if recogniser is not None:
+        holding |= {pid for pid, _ in directory.face_templates(recogniser)}
+    due = sorted(expired & holding)
+    for person_id in due:
+        with directory.batch():
+            faces = directory.delete_face_templates(person_id)
+            pins = directory.delete_credentials(person_id, CredentialType.PIN)
+        event_log.append("visitor_face_deleted", subject=person_id, evidence={
+            "valid_until": iso(snapshot.visitors[person_id].valid_until),
+            "face_templates": faces, "pins": pins})
+    if due:
+        logger.info("visits ended: face data of %d visitor(s) deleted", len(due))
+    return due

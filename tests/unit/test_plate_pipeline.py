@@ -1,0 +1,121 @@
+"""Plate tracking and agreement in the pipeline, with a scripted detector and recogniser
+(the real ones are tested on real images in test_plate_detector/test_plate_recogniser and
+end to end in tests/system/test_vehicle_gate.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from gate.vision.plates.pipeline import READ, UNREADABLE, PlatePipeline, PlatePipelineSettings
+from gate.vision.plates.types import PlateCandidate, PlateRead
+from gate.vision.types import Box, Frame
+
+FPS = 8.0
+
+
+class ScriptedDetector:
+    """Reports the boxes scripted for each frame (by frame index)."""
+
+    name = "scripted"
+
+    def __init__(self, boxes: dict[int, list[Box]]) -> None:
+        self.boxes = boxes
+        self.frame = 0
+
+    def detect(self, frame_bgr: np.ndarray) -> list[PlateCandidate]:
+        boxes = self.boxes.get(self.frame, [])
+        return [PlateCandidate(np.float32([[b.x1, b.y1], [b.x2, b.y1], [b.x2, b.y2],
+                                           [b.x1, b.y2]]), b, 0.9, "blue") for b in boxes]
+
+
+class ScriptedRecogniser:
+    """Reads the texts scripted for each frame, in candidate order."""
+
+    name = "scripted"
+    input_size = (128, 32)
+
+    def __init__(self, detector: ScriptedDetector, texts: dict[int, list[tuple[str, float]]]):
+        self.detector = detector
+        self.texts = texts
+
+    def read(self, crops: Sequence[np.ndarray]) -> list[PlateRead]:
+        script = self.texts.get(self.detector.frame, [])
+        return [PlateRead(text, conf, (conf,) * len(text)) for text, conf in script[:len(crops)]]
+
+
+BOX = Box(100, 300, 240, 345)
+IMAGE = np.zeros((480, 640, 3), np.uint8)
+
+
+def _run(frames: int, boxes: dict[int, list[Box]], texts: dict[int, list[tuple[str, float]]],
+         settings: PlatePipelineSettings | None = None) -> list:
+    detector = ScriptedDetector(boxes)
+    pipeline = PlatePipeline(detector, ScriptedRecogniser(detector, texts), settings)
+    outcomes = []
+    for index in range(frames):
+        detector.frame = index
+        outcomes += [(index, o) for o in pipeline.process(Frame(IMAGE, index / FPS, index))]
+    return outcomes
+
+
+def test_a_plate_is_decided_once_when_two_frames_agree_and_not_again_while_it_waits() -> None:
+    boxes = {i: [BOX] for i in range(40)}
+    texts = {i: [("粤B12345", 0.95)] for i in range(40)}
+    outcomes = _run(40, boxes, texts)
+    assert [(i, o.kind, o.plate) for i, o in outcomes] == [(1, READ, "粤B12345")]
+    assert outcomes[0][1].evidence["plate_votes"] == 2
+
+
+def test_a_car_that_leaves_and_returns_within_the_repeat_time_is_not_decided_again() -> None:
+    present = list(range(0, 5)) + list(range(30, 35))
+    boxes = {i: [BOX] for i in present}
+    texts = {i: [("粤B12345", 0.95)] for i in present}
+    outcomes = _run(40, boxes, texts, PlatePipelineSettings(repeat_seconds=20.0))
+    assert len(outcomes) == 1
+
+
+def test_after_the_repeat_time_the_same_plate_is_decided_again() -> None:
+    present = list(range(0, 5)) + list(range(30, 35))
+    boxes = {i: [BOX] for i in present}
+    texts = {i: [("粤B12345", 0.95)] for i in present}
+    outcomes = _run(40, boxes, texts, PlatePipelineSettings(repeat_seconds=2.0))
+    assert [i for i, _ in outcomes] == [1, 31]
+
+
+def test_non_plate_candidates_never_start_a_track() -> None:
+    boxes = {i: [BOX] for i in range(40)}
+    texts = {i: [("A1", 0.99)] for i in range(40)}
+    assert _run(40, boxes, texts) == []
+
+
+def test_a_plate_that_never_reads_consistently_ends_unreadable_at_the_deadline() -> None:
+    boxes = {i: [BOX] for i in range(40)}
+    texts = {i: [(("粤B12345", "粤B12845", "粤B72345", "粤B92395")[i % 4], 0.9)]
+             for i in range(40)}
+    outcomes = _run(40, boxes, texts, PlatePipelineSettings(deadline_seconds=2.0))
+    assert len(outcomes) == 1
+    index, outcome = outcomes[0]
+    assert outcome.kind in (UNREADABLE, READ)
+    assert index == round(2.0 * FPS)
+    if outcome.kind == READ:  # a per-character vote may settle it, but only on a valid string
+        assert outcome.evidence["plate_vote_method"] == "per_character"
+
+
+def test_two_plates_in_one_frame_are_tracked_and_decided_separately() -> None:
+    other = Box(400, 300, 540, 345)
+    boxes = {i: [BOX, other] for i in range(10)}
+    texts = {i: [("粤B12345", 0.95), ("沪AD12345", 0.93)] for i in range(10)}
+    plates = sorted(o.plate for _, o in _run(10, boxes, texts))
+    assert plates == ["沪AD12345", "粤B12345"]
+
+
+def test_reset_forgets_half_gathered_evidence() -> None:
+    detector = ScriptedDetector({0: [BOX], 1: [BOX]})
+    pipeline = PlatePipeline(detector, ScriptedRecogniser(
+        detector, {0: [("粤B12345", 0.95)], 1: [("粤B12345", 0.95)]}))
+    pipeline.process(Frame(IMAGE, 0.0, 0))
+    pipeline.reset()
+    detector.frame = 1
+    assert pipeline.process(Frame(IMAGE, 0.125, 1)) == []
