@@ -1,4 +1,5 @@
-"""Background jobs: retention (events >= 180 days, snapshots per policy) and gate-offline alarms."""
+"""Background jobs: retention (events >= 180 days, snapshots and visitor data per policy) and
+gate-offline alarms."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, insert, select, update
 
-from aggregator.api.gate_visitor_routes import expire_visitor_faces
+from aggregator.api.gate_visitor_routes import expire_visitor_faces, forget_visitor_contacts
 from aggregator.clock import iso
 from aggregator.db.models import Alarm, Event, Gate, Snapshot
 from aggregator.db.partitions import drop_expired_partitions, ensure_partitions, is_partitioned
@@ -24,10 +25,13 @@ DELETE_CHUNK = 5000
 class RetentionReport:
     events_deleted: int
     snapshots_deleted: int
+    visitor_contacts_cleared: int = 0
 
 
 def enforce_retention(svc: Services) -> RetentionReport:
-    """Delete events older than the event period and snapshots older than theirs.
+    """Delete events older than the event period and snapshots older than theirs; delete
+    the face data of ended visits and, `visitor_contact_retention_days` later, their phone
+    number and purpose.
 
     On partitioned PostgreSQL whole months are dropped (and the coming months made); elsewhere
     rows are deleted in chunks.
@@ -63,9 +67,11 @@ def enforce_retention(svc: Services) -> RetentionReport:
         (svc.snapshot_dir / gate_id / ref).unlink(missing_ok=True)
     with svc.engine.begin() as conn:  # a visitor's face goes when the visit does
         expire_visitor_faces(conn, now)
+        contacts = forget_visitor_contacts(conn, now,
+                                           svc.settings.visitor_contact_retention_days)
     if events or snapshots:
         logger.info("retention: %d events and %d snapshots deleted", events, snapshots)
-    return RetentionReport(events, snapshots)
+    return RetentionReport(events, snapshots, contacts)
 
 
 def raise_offline_alarms(svc: Services) -> list[str]:

@@ -15,6 +15,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from aggregator.db.models import Event
+from wire.plates import mask_plate
 from wire.schemas import WireEvent
 
 CLONE_ALARM = "plate_clone_suspected"
@@ -24,10 +25,6 @@ def _direction(evidence: object) -> str | None:
     data = json.loads(evidence) if isinstance(evidence, str) else evidence
     value = data.get("direction") if isinstance(data, dict) else None
     return value if value in ("entry", "exit") else None
-
-
-def _masked(plate: str) -> str:
-    return plate[:2] + "*" * max(0, len(plate) - 4) + plate[-2:]
 
 
 def clone_alarms(conn: Connection, stored: list[WireEvent]) -> list[tuple[str, str, str]]:
@@ -50,6 +47,6 @@ def clone_alarms(conn: Connection, stored: list[WireEvent]) -> list[tuple[str, s
             Event.evidence.contains('"direction":"exit"'))).limit(1)).first()
         if ever_left is not None:
             alarms.append((CLONE_ALARM, event.event_id,
-                           f"plate {_masked(plate)} let in again at {event.gate_id} without "
+                           f"plate {mask_plate(plate)} let in again at {event.gate_id} without "
                            f"leaving since its entry at {granted_before.gate_id}"))
     return alarms

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select
 
 from aggregator.clock import iso, parse_iso
 from aggregator.db.models import Event, Resident, Snapshot
+from wire.plates import normalise_plate
 
 
 class FilterError(ValueError):
@@ -43,10 +44,6 @@ def time_bound(text: str | None, what: str) -> str | None:
         return iso(parse_iso(text))
     except (ValueError, TypeError) as err:
         raise FilterError(f"{what} must be an ISO-8601 time, e.g. 2026-01-05T08:00:00Z") from err
-
-
-def normalise_plate(plate: str) -> str:
-    return "".join(ch for ch in plate.upper() if ch not in " .·-_")
 
 
 def filtered(statement: Select, filters: EventFilters) -> Select:

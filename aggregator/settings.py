@@ -37,6 +37,9 @@ class AggregatorSettings(BaseSettings):
                                       description="Events kept at least 180 days (GB 50396).")
     snapshot_retention_days: int = Field(30, ge=1, le=365,
                                          description="Snapshots deleted after this many days.")
+    visitor_contact_retention_days: int = Field(
+        30, ge=0, le=365,
+        description="A visitor's phone and purpose are cleared this many days after the visit.")
     gate_offline_seconds: int = Field(60, ge=5, description="No heartbeat for this long: alarm.")
     max_snapshot_bytes: int = Field(512 * 1024, ge=1024, description="Largest snapshot upload.")
     background_jobs: bool = Field(True, description="Run retention and offline checks.")

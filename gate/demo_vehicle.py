@@ -20,12 +20,12 @@ from gate.config.loader import load_config
 from gate.controller import DecisionReport
 from gate.door.state_machine import DoorEvent
 from gate.eventlog.verify import verify_log
-from gate.privacy import mask_plate
 from gate.runtime import DB_NAME, build_gate
 from hw_sim.datasets import PROJECT_ROOT
 from hw_sim.door_physics import SimDoor
 from hw_sim.replay_camera import ReplayCamera
 from hw_sim.vehicle_scenario import VehicleScenario
+from wire.plates import mask_plate
 
 VEHICLE_DEMO_CONFIG = PROJECT_ROOT / "config" / "gate.vehicle.demo.yaml"
 

@@ -25,13 +25,6 @@ def mask_name(name: str) -> str:
     return " ".join(masked)
 
 
-def mask_plate(plate: str | None) -> str:
-    """粤B12345 -> 粤B***45: enough for someone who knows the car, not for a stranger."""
-    if not plate:
-        return ""
-    return plate[:2] + "*" * max(0, len(plate) - 4) + plate[-2:]
-
-
 def mask_phone(phone: str) -> str:
     """Star the middle digits, keeping separators: 13812345678 -> 138****5678.
 

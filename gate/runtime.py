@@ -196,7 +196,7 @@ class Gate:
         # Ended visits first: a visitor's face template goes when the visit does.
         end_expired_visits(self.stores.directory, self.stores.event_log,
                            self.controller.clock,
-                           self.recogniser.name if self.recogniser is not None else None)
+                           outbox=Path(self.config.storage.data_dir) / DB_NAME)
         return enforce_retention(self.stores.event_log, self.stores.snapshots,
                                  self.config.storage.event_retention_days, max_sequence=acked)
 

@@ -8,8 +8,6 @@ a steep viewing angle, two cars in one frame, an empty lane.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -109,20 +107,17 @@ def empty_lane(seconds: float, fps: float = LANE_FPS) -> Clip:
     return Clip("empty-lane", [frame] * max(1, round(seconds * fps)), fps, expect="nobody")
 
 
-@dataclass(frozen=True)
-class CarArrival:
-    """One car for a vehicle-lane scenario: its photo, plate label and the expected outcome."""
-
-    scene: PlateScene
-    expect: str
+def _read(scene: PlateScene) -> np.ndarray:
+    image = cv2.imread(str(scene.path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileNotFoundError(f"cannot read scene {scene.path}")
+    return image
 
 
 def car_clip(scene: PlateScene, name: str, expect: str, *, edit: str = "",
              stop_seconds: float = 2.5, seed: int = 0) -> Clip:
     """A clip of `scene`'s car arriving; `edit` is "", "night" or "steep"."""
-    image = cv2.imread(str(scene.path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise FileNotFoundError(f"cannot read scene {scene.path}")
+    image = _read(scene)
     if edit == "night":
         image = night(image)
     elif edit == "steep":
@@ -141,13 +136,8 @@ def car_clip(scene: PlateScene, name: str, expect: str, *, edit: str = "",
 
 def two_cars_clip(first: PlateScene, second: PlateScene, seconds: float = 3.0) -> Clip:
     """Two cars side by side, both still (e.g. a car pulling up beside the lane)."""
-    images = [cv2.imread(str(scene.path), cv2.IMREAD_COLOR) for scene in (first, second)]
+    images = [_read(scene) for scene in (first, second)]
     frame = side_by_side(*images)
     frames = [frame] * max(1, round(seconds * LANE_FPS))
     return Clip("two-cars", frames, LANE_FPS, expect="both plates",
                 meta={"plates": [first.label, second.label]})
-
-
-def labels(clips: Sequence[Clip]) -> list[str]:
-    """The plate each clip shows (for assertions)."""
-    return [str(clip.meta.get("plate", "")) for clip in clips]

@@ -14,9 +14,9 @@ from pathlib import Path
 from gate.directory.store import DirectoryStore
 from gate.eval.plate_data import PlateScene
 from gate.sync.apply import apply_delta
-from gate.vision.plates.plate_format import LETTERS, is_valid_plate
 from hw_sim.replay_camera import Clip
 from hw_sim.vehicle_clips import car_clip, empty_lane, scene_cars
+from wire.plates import LETTERS, is_valid_plate
 from wire.schemas import (
     BlacklistWire,
     GroupWire,

@@ -11,8 +11,13 @@ any sync, and the console never shows it unmasked.
 (entry or exit, at any gate) for its evacuation list: ids and times only, the gate names
 people from its own synced directory.
 
+A pass that has already ended when its registration arrives (a gate that was offline) is
+recorded, but its face template and PIN are not stored: they would only be deleted again.
+A plate already registered to someone else is refused (409), never taken over.
+
 `expire_visitor_faces` (run by the retention job) deletes a visitor's face templates and PIN
-once the pass has ended, and tells the gates through the same directory versions.
+once the pass has ended, and tells the gates through the same directory versions;
+`forget_visitor_contacts` clears the phone number and purpose some days later.
 """
 
 from __future__ import annotations
@@ -58,8 +63,15 @@ def register_visitor(body: GateVisitorWire, gate_id: GateDep, conn: ConnDep,
     if known_unit is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"no resident lives in unit {body.host_unit}")
+    if body.plate:
+        holder = conn.execute(select(Vehicle.person_id).where(Vehicle.plate == body.plate)
+                              ).first()
+        if holder is not None and holder[0] != body.person_id:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                "this plate is registered to someone else; it was not changed")
     now = svc.now()
     start, end = iso(parse_iso(body.valid_from)), iso(parse_iso(body.valid_until))
+    ended = body.ended or parse_iso(body.valid_until) <= svc.clock()
     # The visitor pass carries the window; the person row stays unbounded so that the gates
     # refuse a late visitor with `denied_visitor_window` rather than `denied_expired`.
     person = {"display_name": body.display_name, "unit": body.host_unit, "kind": "visitor",
@@ -76,10 +88,11 @@ def register_visitor(body: GateVisitorWire, gate_id: GateDep, conn: ConnDep,
     for entity in ("person", "visitor"):
         record_change(conn, entity, body.person_id, now)
     consent_id = template_id = None
-    if body.face is not None and body.consent is not None:
+    # After the visit a face or PIN would only be deleted again by the retention job.
+    if body.face is not None and body.consent is not None and not ended:
         consent_id, template_id = _store_face(conn, gate_id, body, now)
         refresh_lookalikes(conn, now)
-    if body.pin_hash is not None:
+    if body.pin_hash is not None and not ended:
         _store_pin(conn, body.person_id, body.pin_hash, now)
     if body.plate:
         conn.execute(delete(Vehicle).where(Vehicle.plate == body.plate))
@@ -88,7 +101,7 @@ def register_visitor(body: GateVisitorWire, gate_id: GateDep, conn: ConnDep,
         record_change(conn, "vehicle", body.plate, now)
     audit(conn, svc, CurrentUser(f"gate:{gate_id}", "gate"), "gate_register_visitor",
           {"person_id": body.person_id, "guard": body.registered_by,
-           "face": body.face is not None, "vehicle": bool(body.plate)})
+           "face": template_id is not None, "vehicle": bool(body.plate), "ended": ended})
     return GateVisitorOut(person_id=body.person_id, consent_id=consent_id,
                           template_id=template_id)
 
@@ -195,3 +208,22 @@ def expire_visitor_faces(conn: Connection, now: datetime) -> list[str]:
     if ended:
         logger.info("visits ended: face data of %d visitor(s) deleted centrally", len(ended))
     return ended
+
+
+def forget_visitor_contacts(conn: Connection, now: datetime, after_days: int) -> int:
+    """Clear the phone and purpose of visits that ended `after_days` ago; returns how many.
+
+    The person and pass stay (the event log still names who came); the contact data, kept
+    for questions about a recent visit, does not.
+    """
+    cutoff = now - timedelta(days=after_days)
+    due = [person_id for person_id, until in conn.execute(
+        select(Visitor.person_id, Visitor.valid_until).where(
+            Visitor.phone.is_not(None) | Visitor.purpose.is_not(None)))
+        if parse_iso(until) <= cutoff]
+    for person_id in due:
+        conn.execute(update(Visitor).where(Visitor.person_id == person_id)
+                     .values(phone=None, purpose=None))
+    if due:
+        logger.info("visitor contact data cleared for %d ended visit(s)", len(due))
+    return len(due)

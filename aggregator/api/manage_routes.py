@@ -24,8 +24,8 @@ from aggregator.db.models import (
     Vehicle,
     Visitor,
 )
-from aggregator.queries import normalise_plate
 from aggregator.sync import record_change
+from wire.plates import PlateFormatError, normalise_plate, validate_plate
 from wire.schemas import (
     BlacklistWire,
     CardWire,
@@ -55,11 +55,24 @@ def _blacklist_key(body: BlacklistWire) -> str:
     return f"person:{body.person_id}" if body.person_id else f"plate:{normalise_plate(body.plate)}"
 
 
+def _valid_plate(text: str) -> str:
+    """The normalised plate, or 422 naming the rule it breaks (a gate could never read it)."""
+    try:
+        return validate_plate(text)
+    except PlateFormatError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"plate {text!r}: {err}") from err
+
+
+def _vehicle_row(body: VehicleWire) -> dict:
+    return {"plate": _valid_plate(body.plate), "person_id": body.person_id, "unit": body.unit}
+
+
 def _blacklist_row(body: BlacklistWire) -> dict:
     if (body.person_id is None) == (body.plate is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             "a blacklist entry names exactly one of person_id or plate")
-    plate = normalise_plate(body.plate) if body.plate else None
+    plate = _valid_plate(body.plate) if body.plate else None
     return {"entry_key": _blacklist_key(body), "person_id": body.person_id, "plate": plate,
             "reason": body.reason, "alarm": body.alarm}
 
@@ -76,8 +89,7 @@ def _schedule_row(body: ScheduleWire) -> dict:
 
 ENTITIES = [
     Entity("vehicles", Vehicle, "vehicle", VehicleWire, lambda b: normalise_plate(b.plate),
-           lambda b: {"plate": normalise_plate(b.plate), "person_id": b.person_id,
-                      "unit": b.unit},
+           _vehicle_row,
            lambda r: VehicleWire(plate=r.plate, person_id=r.person_id, unit=r.unit)),
     Entity("cards", Card, "card", CardWire, lambda b: b.card_number,
            lambda b: b.model_dump(),

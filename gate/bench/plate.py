@@ -30,10 +30,10 @@ from gate.eval.plate_data import PlateScene
 from gate.policy.model import Group, Person
 from gate.policy.schedule import always_open
 from gate.runtime import build_gate, build_plate_pipeline
-from gate.vision.plates.plate_format import is_valid_plate
 from hw_sim.door_physics import SimDoor
 from hw_sim.replay_camera import Clip, ReplayCamera, ReplayFinishedError
 from hw_sim.vehicle_clips import car_clip, empty_lane, plates_dir, scene_cars
+from wire.plates import is_valid_plate
 
 VEHICLE_CONFIG = PROJECT_ROOT / "config" / "gate.vehicle.demo.yaml"
 LEAD_IN_SECONDS = 0.3

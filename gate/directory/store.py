@@ -193,7 +193,7 @@ class DirectoryStore(SyncedDirectoryMixin, VehicleDirectoryMixin):
             )
 
     def delete_person(self, person_id: str) -> bool:
-        """Remove a person with their face templates and visitor pass; False if absent.
+        """Remove a person with their templates, credentials, vehicles and pass; False if absent.
 
         A blacklist entry naming the person stays: deleting someone must not unban them.
         """
@@ -202,6 +202,7 @@ class DirectoryStore(SyncedDirectoryMixin, VehicleDirectoryMixin):
             # opened elsewhere without PRAGMA foreign_keys would skip the cascade.
             self._execute(conn, "DELETE FROM dir_face_templates WHERE person_id = ?", (person_id,))
             self._execute(conn, "DELETE FROM dir_credentials WHERE person_id = ?", (person_id,))
+            self._execute(conn, "DELETE FROM dir_vehicles WHERE person_id = ?", (person_id,))
             self._execute(conn, "DELETE FROM dir_visitors WHERE person_id = ?", (person_id,))
             cursor = self._execute(conn, "DELETE FROM dir_people WHERE person_id = ?", (person_id,))
             return cursor.rowcount > 0

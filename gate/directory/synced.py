@@ -63,6 +63,11 @@ class SyncedDirectoryMixin:
         sql = "SELECT value, person_id FROM dir_credentials WHERE kind = ?"
         return dict(self._read_all(sql, (CredentialType.CARD.value,)))
 
+    def face_template_holders(self) -> set[str]:
+        """People who have a face template of any recogniser (for the end of a visit)."""
+        return {row[0] for row in self._read_all(
+            "SELECT DISTINCT person_id FROM dir_face_templates")}
+
     def pin_holders(self) -> set[str]:
         """People who have a PIN."""
         sql = "SELECT DISTINCT person_id FROM dir_credentials WHERE kind = ?"

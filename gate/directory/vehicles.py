@@ -16,6 +16,10 @@ class UnknownVehicleOwnerError(GateError, LookupError):
     """A vehicle names a person the directory does not hold."""
 
 
+class VehicleTakenError(GateError, ValueError):
+    """The plate is registered to another person or household (and `replace` was False)."""
+
+
 class VehicleDirectoryMixin:
     """Vehicles: plate -> household and (usually) person; relies on the store's helpers."""
 
@@ -26,14 +30,24 @@ class VehicleDirectoryMixin:
         _lock: threading.RLock
         _conn: sqlite3.Connection
 
-    def upsert_vehicle(self, plate: str, person_id: str | None = None, unit: str = "") -> Vehicle:
-        """Register (or re-register) a plate; the person, when given, must exist first."""
+    def upsert_vehicle(self, plate: str, person_id: str | None = None, unit: str = "", *,
+                       replace: bool = True) -> Vehicle:
+        """Register (or re-register) a plate; the person, when given, must exist first.
+
+        `replace=False` (a guard registering a visitor's car) refuses a plate that another
+        person or household holds with VehicleTakenError instead of taking it over.
+        """
         vehicle = Vehicle(plate, person_id, unit)
         with self._write() as conn:
             if person_id is not None and self._execute(
                 conn, "SELECT 1 FROM dir_people WHERE person_id = ?", (person_id,)
             ).fetchone() is None:
                 raise UnknownVehicleOwnerError(f"no person {person_id} for vehicle {plate}")
+            if not replace:
+                held = self._execute(conn, "SELECT person_id FROM dir_vehicles WHERE plate = ?",
+                                     (vehicle.plate,)).fetchone()
+                if held is not None and held[0] != person_id:
+                    raise VehicleTakenError("this plate is registered to someone else")
             self._execute(
                 conn, "INSERT OR REPLACE INTO dir_vehicles (plate, person_id, unit) "
                       "VALUES (?, ?, ?)",

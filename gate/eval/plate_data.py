@@ -14,6 +14,7 @@ import numpy as np
 
 from gate.errors import GateError
 from gate.vision.types import Box
+from wire.plates import normalise_plate
 
 
 class PlateDataError(GateError, ValueError):
@@ -51,8 +52,8 @@ def read_crops(folder: Path) -> list[PlateCrop]:
     """Rows of `folder/labels.csv`, paths resolved against `folder`."""
     labels = folder / "labels.csv"
     try:
-        return [PlateCrop(folder / row["filename"], row["label"], row.get("color") or "unknown")
-                for row in _rows(labels)]
+        return [PlateCrop(folder / row["filename"], normalise_plate(row["label"]),
+                          row.get("color") or "unknown") for row in _rows(labels)]
     except KeyError as err:
         raise PlateDataError(f"{labels}: missing column {err}") from err
 
@@ -73,7 +74,7 @@ def read_scenes(folder: Path) -> list[PlateScene]:
     for number, row in enumerate(_rows(labels), start=2):
         try:
             box = Box(int(row["x1"]), int(row["y1"]), int(row["x2"]), int(row["y2"]))
-            scenes.append(PlateScene(folder / row["filename"], row["label"],
+            scenes.append(PlateScene(folder / row["filename"], normalise_plate(row["label"]),
                                      row.get("color") or "unknown", box,
                                      _corners(row.get("corners", ""))))
         except (KeyError, ValueError) as err:

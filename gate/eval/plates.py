@@ -24,7 +24,7 @@ from gate.eval.plate_data import PlateCrop, PlateScene, read_crops, read_scenes
 from gate.runtime import build_plate_pipeline
 from gate.vision.images import read_image
 from gate.vision.plates.pipeline import PlatePipeline
-from gate.vision.plates.plate_format import is_valid_plate
+from wire.plates import is_valid_plate
 
 logger = logging.getLogger(__name__)
 IOU_FOUND = 0.5

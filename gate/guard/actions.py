@@ -16,7 +16,8 @@ from gate.errors import GateError, HardwareError
 from gate.eventlog.store import EventRecord
 from gate.guard.context import GuardContext
 from gate.guard.sessions import GuardSession
-from gate.privacy import mask_name, mask_plate
+from gate.privacy import mask_name
+from wire.plates import mask_plate
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ DECISION = "access_decision"
 MANUAL_OPEN = "manual_open"
 ALARM_ACK = "alarm_acknowledged"
 MARKED_LEFT = "muster_marked_left"
-ALARM_TYPES = frozenset({"door_forced", "door_held_open", "door_command_failed", "camera_lost"})
+DELIVERY_REFUSED = "visitor_delivery_refused"
+ALARM_TYPES = frozenset({"door_forced", "door_held_open", "door_command_failed", "camera_lost",
+                         DELIVERY_REFUSED})
 RECENT_SCAN = 5000
 """How many newest events the alarm list and feed look through."""
 
@@ -42,6 +45,10 @@ class DoorUnavailableError(GateError, RuntimeError):
     """The manual open was recorded but the door could not be released."""
 
 
+class UnknownPersonError(GateError, LookupError):
+    """The person is not in this gate's directory."""
+
+
 @dataclass(frozen=True)
 class Alarm:
     sequence: int
@@ -52,15 +59,20 @@ class Alarm:
 
 
 def sign_in(ctx: GuardContext, guard_id: str, pin: str) -> tuple[str, GuardSession]:
-    """A session token for the guard; SignInError (and a logged failure) otherwise."""
-    wait = ctx.sessions.locked_for(guard_id)
+    """A session token for the guard; SignInError (and a logged failure) otherwise.
+
+    The attempt is counted before the PIN is checked, so requests sent in parallel cannot
+    try more PINs than the lockout allows.
+    """
+    known = any(g.guard_id == guard_id for g in ctx.store.guards())
+    # Unknown ids are not counted: a typed-in id might be anything, and counting it would
+    # let anyone grow the table without bound. They are never checked against a hash either.
+    wait = ctx.sessions.attempt(guard_id) if known else 0.0
     if wait > 0:
         raise SignInError("locked", f"too many wrong PINs; try again in {wait:.0f} s", wait)
-    account = ctx.store.check_pin(guard_id, pin)
+    account = ctx.store.check_pin(guard_id, pin) if known else None
     if account is None:
-        ctx.sessions.failed(guard_id)
-        # Only a known account's id goes into the log: a typed-in id might be anything.
-        known = any(g.guard_id == guard_id for g in ctx.store.guards())
+        # Only a known account's id goes into the log.
         ctx.event_log.append("guard_sign_in_failed",
                              evidence={"guard_id": guard_id if known else None})
         raise SignInError("wrong_pin", "wrong guard or PIN")
@@ -159,7 +171,12 @@ def acknowledge(ctx: GuardContext, session: GuardSession, sequence: int) -> Even
 
 
 def mark_left(ctx: GuardContext, session: GuardSession, person_id: str) -> EventRecord:
-    """A guard saw a person leave (egress is not identified at a pedestrian gate)."""
+    """A guard saw a person leave (egress is not identified at a pedestrian gate).
+
+    Only a person of this gate's directory: the subject of a log record is never free text.
+    """
+    if person_id not in ctx.directory.snapshot().people:
+        raise UnknownPersonError("no such person in this gate's directory")
     return ctx.event_log.append(MARKED_LEFT, subject=person_id,
                                 evidence={"guard_id": session.guard_id})
 

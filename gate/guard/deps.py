@@ -31,11 +31,10 @@ ContextDep = Annotated[GuardContext, Depends(context)]
 CapturesDep = Annotated[CaptureBook, Depends(captures)]
 
 
-def signed_in(request: Request, ctx: ContextDep) -> GuardSession:
-    """The guard whose session cookie this is; 401 `signed_out` when absent or idle too long."""
+def _session(request: Request, ctx: GuardContext, extend: bool) -> GuardSession:
     token = request.cookies.get(SESSION_COOKIE)
     expired = ctx.sessions.peek_expired(token)
-    session = ctx.sessions.touch(token)
+    session = ctx.sessions.touch(token) if extend else ctx.sessions.current(token)
     if session is None:
         if expired is not None:  # ran out just now: record the automatic sign-out once
             ctx.sessions.close(token)
@@ -44,4 +43,16 @@ def signed_in(request: Request, ctx: ContextDep) -> GuardSession:
     return session
 
 
+def signed_in(request: Request, ctx: ContextDep) -> GuardSession:
+    """The guard whose session cookie this is, without restarting the idle timer (views and
+    polls); 401 `signed_out` when absent or idle too long."""
+    return _session(request, ctx, extend=False)
+
+
+def acting(request: Request, ctx: ContextDep) -> GuardSession:
+    """As `signed_in`, for what the guard does: restarts the idle timer."""
+    return _session(request, ctx, extend=True)
+
+
 GuardDep = Annotated[GuardSession, Depends(signed_in)]
+ActingGuardDep = Annotated[GuardSession, Depends(acting)]

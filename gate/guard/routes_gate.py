@@ -14,7 +14,8 @@ from gate.errors import GateError
 from gate.eventlog.snapshots import InvalidSnapshotRefError
 from gate.guard import actions
 from gate.guard.camera import view_jpeg
-from gate.guard.deps import ContextDep, GuardDep, refuse
+from gate.guard.deps import ActingGuardDep, ContextDep, GuardDep, refuse
+from gate.privacy import looks_like_identifier
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def alarms(guard: GuardDep, ctx: ContextDep) -> list[dict[str, object]]:
 
 
 @router.post("/alarms/ack")
-def acknowledge(body: Acknowledge, guard: GuardDep, ctx: ContextDep) -> dict[str, object]:
+def acknowledge(body: Acknowledge, guard: ActingGuardDep, ctx: ContextDep) -> dict[str, object]:
     """Acknowledge an alarm (recorded with the guard's id)."""
     record = actions.acknowledge(ctx, guard, body.sequence)
     if record is None:
@@ -79,13 +80,17 @@ def acknowledge(body: Acknowledge, guard: GuardDep, ctx: ContextDep) -> dict[str
 
 
 @router.post("/manual-open")
-def manual_open(body: ManualOpen, guard: GuardDep, ctx: ContextDep) -> dict[str, object]:
+def manual_open(body: ManualOpen, guard: ActingGuardDep, ctx: ContextDep) -> dict[str, object]:
     """Open the door once; a reason is required and the open is recorded with the guard."""
     reason = body.reason.strip()
     if len(reason) < 2:
         raise refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "reason_required",
                      "say why the door is opened by hand",
                      errors=[{"field": "reason", "code": "reason_required"}])
+    if looks_like_identifier(reason):  # the note is kept for years in the durable log
+        raise refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, "reason_has_number",
+                     "the reason must not hold an ID or phone number",
+                     errors=[{"field": "reason", "code": "reason_has_number"}])
     try:
         record = actions.manual_open(ctx, guard, reason)
     except actions.DoorUnavailableError as err:
@@ -114,7 +119,10 @@ async def muster(guard: GuardDep, ctx: ContextDep) -> dict[str, object]:
 
 
 @router.post("/muster/left")
-def mark_left(body: MarkLeft, guard: GuardDep, ctx: ContextDep) -> dict[str, object]:
-    """Mark a person as having left (recorded with the guard)."""
-    record = actions.mark_left(ctx, guard, body.person_id)
+def mark_left(body: MarkLeft, guard: ActingGuardDep, ctx: ContextDep) -> dict[str, object]:
+    """Mark a person of this gate's directory as having left (recorded with the guard)."""
+    try:
+        record = actions.mark_left(ctx, guard, body.person_id)
+    except actions.UnknownPersonError as err:
+        raise refuse(status.HTTP_404_NOT_FOUND, "unknown_person", str(err)) from err
     return {"sequence": record.sequence}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from gate.guard import actions
-from gate.guard.deps import SESSION_COOKIE, ContextDep, GuardDep, refuse
+from gate.guard.deps import SESSION_COOKIE, ActingGuardDep, ContextDep, GuardDep, refuse
 
 router = APIRouter(prefix="/api/guard", tags=["session"])
 
@@ -44,9 +44,15 @@ def sign_in(body: SignIn, response: Response, ctx: ContextDep) -> dict[str, obje
 
 @router.get("/session")
 def who(guard: GuardDep, ctx: ContextDep) -> dict[str, object]:
-    """The signed-in guard (401 `signed_out` otherwise); also restarts the idle timer."""
+    """The signed-in guard (401 `signed_out` otherwise); does not restart the idle timer."""
     return {"guard_id": guard.guard_id, "name": guard.display_name,
             "idle_seconds": ctx.sessions.idle_seconds, "gate_id": ctx.gate_id}
+
+
+@router.post("/session/activity", status_code=204)
+def activity(guard: ActingGuardDep) -> Response:
+    """The guard touched the screen or typed: restart the idle timer (polls do not)."""
+    return Response(status_code=204)
 
 
 @router.delete("/session", status_code=204)

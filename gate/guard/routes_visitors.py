@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from gate.guard import registration
 from gate.guard.camera import CaptureError
-from gate.guard.deps import CapturesDep, ContextDep, GuardDep, refuse
+from gate.guard.deps import ActingGuardDep, CapturesDep, ContextDep, GuardDep, refuse
 from gate.guard.visitor_form import FormError, VisitorForm
 from gate.policy.model import PersonKind
 from gate.privacy import mask_name
@@ -34,7 +34,7 @@ def units(guard: GuardDep, ctx: ContextDep,
 
 
 @router.post("/captures", status_code=201)
-async def capture(body: CaptureIn, guard: GuardDep, ctx: ContextDep,
+async def capture(body: CaptureIn, guard: ActingGuardDep, ctx: ContextDep,
                   book: CapturesDep) -> dict[str, object]:
     """Capture the visitor's face from the camera's newest frame; needs the consent tick."""
     if not body.consent:
@@ -55,7 +55,7 @@ async def capture(body: CaptureIn, guard: GuardDep, ctx: ContextDep,
 
 
 @router.post("/visitors", status_code=201)
-async def register(form: VisitorForm, guard: GuardDep, ctx: ContextDep,
+async def register(form: VisitorForm, guard: ActingGuardDep, ctx: ContextDep,
                    book: CapturesDep) -> dict[str, object]:
     """Register a visitor (face or PIN pass); each refused field comes back with a code."""
     try:

@@ -75,7 +75,8 @@ def start_guard_ui(gate: Any) -> GuardServer | None:
     ctx = GuardContext.from_gate(gate)
     outbox = None
     if gate.uplink is not None:
-        outbox = VisitorOutbox(ctx.store, gate.uplink.client.send_visitor)
+        outbox = VisitorOutbox(ctx.store, gate.uplink.client.send_visitor,
+                               event_log=ctx.event_log)
     server = GuardServer(ctx, outbox)
     try:
         server.start()
@@ -105,7 +106,8 @@ def start_demo_guard_ui(gate: Any, preferred_port: int = 8090) -> GuardServer:
                                                      "port": port})
     ctx = GuardContext.from_gate(gate, config)
     ctx.store.add_guard(*DEMO_GUARD)
-    outbox = VisitorOutbox(ctx.store, gate.uplink.client.send_visitor) if gate.uplink else None
+    outbox = (VisitorOutbox(ctx.store, gate.uplink.client.send_visitor, event_log=ctx.event_log)
+              if gate.uplink else None)
     server = GuardServer(ctx, outbox)
     server.start()
     return server

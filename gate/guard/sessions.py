@@ -1,7 +1,9 @@
-"""Guard sign-in sessions: in memory, ended after inactivity, PIN failures paused per guard.
+"""Guard sign-in sessions: in memory, ended after inactivity, PIN attempts paused per guard.
 
 Sessions are deliberately not persisted: a restarted gate asks the guard for the PIN again.
 Only the SHA-256 of a session token is kept, so a memory dump does not hand out sessions.
+Only what the guard does (`touch`) restarts the idle timer; the screen's once-a-second polls
+read the session (`current`) without keeping it alive, so an unattended screen signs out.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ class GuardSessions:
 
     def touch(self, token: str | None) -> GuardSession | None:
         """The live session for `token` (its idle timer restarted), or None when absent/idle."""
+        return self._live(token, extend=True)
+
+    def current(self, token: str | None) -> GuardSession | None:
+        """The live session for `token` without restarting its idle timer (for polls)."""
+        return self._live(token, extend=False)
+
+    def _live(self, token: str | None, extend: bool) -> GuardSession | None:
         if not token:
             return None
         key = _digest(token)
@@ -60,7 +69,8 @@ class GuardSessions:
             if now - session.last_active > self.idle_seconds:
                 del self._sessions[key]
                 return None
-            session.last_active = now
+            if extend:
+                session.last_active = now
             return session
 
     def peek_expired(self, token: str | None) -> GuardSession | None:
@@ -89,15 +99,23 @@ class GuardSessions:
 
     def locked_for(self, guard_id: str) -> float:
         """Seconds until this guard may try a PIN again (0: now)."""
+        with self._lock:
+            return self._wait(guard_id, self._clock.monotonic())
+
+    def attempt(self, guard_id: str) -> float:
+        """Count a PIN attempt before it is checked; returns the wait (> 0: refused, not
+        counted). Check and count are one step, so parallel requests cannot slip past the
+        limit; a right PIN clears the count (`open`)."""
         now = self._clock.monotonic()
         with self._lock:
-            recent = [t for t in self._failures.get(guard_id, [])
-                      if now - t < self._lockout_seconds]
-            self._failures[guard_id] = recent
-            if len(recent) < self._max_failures:
-                return 0.0
-            return max(0.0, recent[-self._max_failures] + self._lockout_seconds - now)
+            wait = self._wait(guard_id, now)
+            if wait == 0:
+                self._failures.setdefault(guard_id, []).append(now)
+            return wait
 
-    def failed(self, guard_id: str) -> None:
-        with self._lock:
-            self._failures.setdefault(guard_id, []).append(self._clock.monotonic())
+    def _wait(self, guard_id: str, now: float) -> float:
+        recent = [t for t in self._failures.get(guard_id, []) if now - t < self._lockout_seconds]
+        self._failures[guard_id] = recent
+        if len(recent) < self._max_failures:
+            return 0.0
+        return max(0.0, recent[-self._max_failures] + self._lockout_seconds - now)

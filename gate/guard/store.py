@@ -3,7 +3,9 @@
 Prefixed `guard_` because gate.db also holds the directory and the event log. A guard's PIN
 is kept only as an argon2id hash. The outbox holds visitor registrations until the aggregator
 has them; it is the only place on the gate a visitor's phone number is written, and the row
-is deleted once delivered (the phone is stored centrally only).
+is deleted once delivered (the phone is stored centrally only). A row the aggregator refuses
+leaves the queue (status `refused`) and a row whose visit ends before delivery is sent
+`ended`; either way its phone, face template, consent and PIN hash are removed at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,23 @@ CREATE TABLE IF NOT EXISTS guard_outbox (
     last_error TEXT
 );
 """
+# Added after the first release: refused rows leave the queue instead of blocking it.
+_OUTBOX_STATUS = "ALTER TABLE guard_outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'"
+PENDING, REFUSED = "pending", "refused"
+_PRIVATE_FIELDS = ("phone", "face", "consent", "pin_hash")
+
+
+def without_private_data(payload: dict[str, Any]) -> dict[str, Any]:
+    """The registration without phone, face template, consent and PIN hash."""
+    return {**payload, **dict.fromkeys(_PRIVATE_FIELDS)}
+
+
+def _ended(payload: dict[str, Any], now: datetime) -> bool:
+    try:
+        until = datetime.fromisoformat(str(payload["valid_until"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return True  # unreadable: treat as over rather than keep a phone number for ever
+    return (until if until.tzinfo else until.replace(tzinfo=UTC)) <= now
 
 
 class GuardStoreError(GateError, RuntimeError):
@@ -98,12 +118,18 @@ class GuardStore:
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self._lock = threading.Lock()
+        # One argon2 verification at a time: each takes 64 MiB, and a burst of parallel
+        # sign-ins must not exhaust the gate's memory.
+        self._verify_slot = threading.BoundedSemaphore(1)
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                          timeout=5.0)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(guard_outbox)")}
+            if "status" not in columns:
+                self._conn.execute(_OUTBOX_STATUS)
         except sqlite3.Error as err:
             raise GuardStoreError(f"cannot open the guard tables in {path}: {err}") from err
         self._closed = False
@@ -155,7 +181,8 @@ class GuardStore:
         if row is None or not isinstance(pin, str) or not GUARD_PIN.match(pin):
             return None
         try:
-            self._hasher.verify(row[1], pin)
+            with self._verify_slot:
+                self._hasher.verify(row[1], pin)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return GuardAccount(guard_id, row[0], True)
@@ -214,13 +241,55 @@ class GuardStore:
         return int(row[0])
 
     def pending(self, limit: int = 20) -> list[tuple[int, str, dict[str, Any]]]:
-        found = self._run("SELECT outbox_id, kind, payload FROM guard_outbox "
-                          "ORDER BY outbox_id LIMIT ?", (limit,)).fetchall()
+        """Rows still to deliver, oldest first (refused rows are not among them)."""
+        found = self._run("SELECT outbox_id, kind, payload FROM guard_outbox WHERE status = ? "
+                          "ORDER BY outbox_id LIMIT ?", (PENDING, limit)).fetchall()
         return [(oid, kind, json.loads(payload)) for oid, kind, payload in found]
+
+    def refused_rows(self) -> list[tuple[int, str, dict[str, Any]]]:
+        """Rows the aggregator refused (kept, without private data, for an operator)."""
+        found = self._run("SELECT outbox_id, last_error, payload FROM guard_outbox "
+                          "WHERE status = ? ORDER BY outbox_id", (REFUSED,)).fetchall()
+        return [(oid, error or "", json.loads(payload)) for oid, error, payload in found]
 
     def delivered(self, outbox_id: int) -> None:
         self._run("DELETE FROM guard_outbox WHERE outbox_id = ?", (outbox_id,))
 
-    def failed(self, outbox_id: int, error: str) -> None:
-        self._run("UPDATE guard_outbox SET attempts = attempts + 1, last_error = ? "
-                  "WHERE outbox_id = ?", (error[:200], outbox_id))
+    def refused(self, outbox_id: int, why: str) -> None:
+        """Take a row out of the queue for good and drop its private data at once.
+
+        `why` must hold no personal data (an HTTP status and a code, not the reply text).
+        """
+        with self._lock:
+            try:
+                with self._conn:  # one transaction: never refused but still holding a phone
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    row = self._conn.execute("SELECT payload FROM guard_outbox "
+                                             "WHERE outbox_id = ?", (outbox_id,)).fetchone()
+                    if row is None:
+                        return
+                    stripped = without_private_data(json.loads(row[0]))
+                    self._conn.execute(
+                        "UPDATE guard_outbox SET status = ?, attempts = attempts + 1, "
+                        "last_error = ?, payload = ? WHERE outbox_id = ?",
+                        (REFUSED, why[:200], json.dumps(stripped, ensure_ascii=False),
+                         outbox_id))
+            except sqlite3.Error as err:
+                raise GuardStoreError(f"guard store: {err}") from err
+
+    def end_visits(self) -> int:
+        """Strip phone, face, consent and PIN hash from queued rows whose visit has ended.
+
+        They are still delivered, marked `ended`, so the aggregator records who came.
+        Returns how many rows were changed.
+        """
+        now = self._clock.now()
+        changed = 0
+        for outbox_id, _kind, payload in self.pending(limit=1_000_000):
+            if payload.get("ended") or not _ended(payload, now):
+                continue
+            stripped = {**without_private_data(payload), "ended": True}
+            self._run("UPDATE guard_outbox SET payload = ? WHERE outbox_id = ?",
+                      (json.dumps(stripped, ensure_ascii=False), outbox_id))
+            changed += 1
+        return changed

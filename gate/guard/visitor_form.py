@@ -14,11 +14,23 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from gate.privacy import looks_like_identifier
-from gate.vision.plates.plate_format import validate_plate
+from wire.plates import validate_plate
+from wire.visitors import (
+    DISPLAY_NAME_MAX,
+    GUARDIAN_NAME_MAX,
+    HOST_UNIT_MAX,
+    MAX_VISIT,
+    MAX_VISIT_ENTRIES,
+    PHONE_PATTERN,
+    PURPOSE_MAX,
+)
 
-PHONE = re.compile(r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$")
-MAX_WINDOW = timedelta(days=7)
-MAX_ENTRIES = 20
+PHONE = re.compile(PHONE_PATTERN)
+MAX_WINDOW = MAX_VISIT
+MAX_ENTRIES = MAX_VISIT_ENTRIES
+NAME_CHARS = 40
+"""A name on the screen (visitor's or guardian's); the wire allows more, never less."""
+PURPOSE_CHARS = 100
 
 
 class VisitorForm(BaseModel):
@@ -26,10 +38,10 @@ class VisitorForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field("", max_length=200)
+    name: str = Field("", max_length=DISPLAY_NAME_MAX)
     phone: str = Field("", max_length=40)
-    host_unit: str = Field("", max_length=64)
-    purpose: str = Field("", max_length=300)
+    host_unit: str = Field("", max_length=HOST_UNIT_MAX)
+    purpose: str = Field("", max_length=PURPOSE_MAX)
     valid_from: str | None = Field(None, max_length=40, description="ISO time; default now.")
     valid_until: str | None = Field(None, max_length=40,
                                     description="ISO time; default the end of today.")
@@ -39,7 +51,7 @@ class VisitorForm(BaseModel):
     capture_id: str | None = Field(None, max_length=64)
     consent: bool = Field(False, description="The visitor agreed to face use (face only).")
     minor: bool = Field(False, description="The visitor is under 14.")
-    guardian_name: str | None = Field(None, max_length=200)
+    guardian_name: str | None = Field(None, max_length=GUARDIAN_NAME_MAX)
     guardian_consent: bool = Field(False, description="The guardian agreed (under 14).")
 
 
@@ -97,11 +109,15 @@ def _text(problems: list[FieldProblem], field: str, value: str, limit: int) -> s
     return value
 
 
-def check_form(form: VisitorForm, now: datetime, zone: ZoneInfo,
-               known_units: set[str]) -> CheckedVisitor:
-    """The checked registration, or FormError listing every problem at once."""
+def check_form(form: VisitorForm, now: datetime, zone: ZoneInfo, known_units: set[str],
+               registered_plates: set[str] | frozenset[str] = frozenset()) -> CheckedVisitor:
+    """The checked registration, or FormError listing every problem at once.
+
+    `registered_plates` are plates this gate already knows: a visitor's car must not take
+    over a resident's (or another visitor's) plate.
+    """
     problems: list[FieldProblem] = []
-    name = _text(problems, "name", form.name, 40)
+    name = _text(problems, "name", form.name, NAME_CHARS)
     if name and looks_like_identifier(name):
         problems.append(FieldProblem("name", "name_has_number",
                                      "a name must not hold an ID or phone number"))
@@ -112,11 +128,11 @@ def check_form(form: VisitorForm, now: datetime, zone: ZoneInfo,
         problems.append(FieldProblem("phone", "phone_format",
                                      "a mobile number has 11 digits starting with 1; a landline "
                                      "starts with its area code"))
-    unit = _text(problems, "host_unit", form.host_unit, 64)
+    unit = _text(problems, "host_unit", form.host_unit, HOST_UNIT_MAX)
     if unit and unit not in known_units:
         problems.append(FieldProblem("host_unit", "unit_unknown",
                                      "no resident lives in this unit"))
-    purpose = _text(problems, "purpose", form.purpose, 100)
+    purpose = _text(problems, "purpose", form.purpose, PURPOSE_CHARS)
     start = end = None
     for field in ("valid_from", "valid_until"):
         raw = getattr(form, field)
@@ -157,10 +173,20 @@ def check_form(form: VisitorForm, now: datetime, zone: ZoneInfo,
             plate = validate_plate(form.plate)
         except ValueError as err:
             problems.append(FieldProblem("plate", "plate_format", str(err)))
+        if plate is not None and plate in registered_plates:
+            problems.append(FieldProblem("plate", "plate_registered",
+                                         "this plate is registered to someone else"))
     if form.credential not in ("face", "pass"):
         problems.append(FieldProblem("credential", "credential_kind",
                                      "choose a face or a PIN pass"))
     guardian = (form.guardian_name or "").strip() or None
+    if guardian is not None:
+        if len(guardian) > NAME_CHARS:
+            problems.append(FieldProblem("guardian_name", "too_long",
+                                         f"guardian_name is at most {NAME_CHARS} characters"))
+        elif looks_like_identifier(guardian):
+            problems.append(FieldProblem("guardian_name", "name_has_number",
+                                         "a name must not hold an ID or phone number"))
     if form.credential == "face":
         if not form.consent:
             problems.append(FieldProblem("consent", "consent_required",

@@ -33,9 +33,10 @@ from gate.policy.model import (
     Vehicle,
     VehicleDirection,
 )
+from gate.policy.near_miss import near_misses
+from wire.plates import is_valid_plate
 from gate.policy.reasons import ReasonCode, is_alarm, is_grant, needs_guard
 from gate.policy.schedule import format_window, local_time, matching_window
-from gate.vision.plates.plate_format import near_misses
 
 POLICY_EVIDENCE_KEY = "policy"
 
@@ -195,8 +196,10 @@ def decide(
 
     vehicle = None
     if request.credential is CredentialKind.PLATE:
-        if request.outcome is MatchOutcome.LOW_QUALITY:
-            trail.check("recognition")
+        # Defence in depth: the pipeline never sends a string that is not a plate, but a
+        # read that fails the format rules must not grant whoever sends it.
+        if request.outcome is MatchOutcome.LOW_QUALITY or not is_valid_plate(request.plate or ""):
+            trail.check("recognition", plate_valid=False)
             return trail.decide(ReasonCode.DENIED_QUALITY, None)
         vehicle = _vehicle_of(trail, directory)
         # The plate names its owner; the caller never does (a read is not an identity).

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from gate.errors import GateError
 from gate.policy.reasons import ReasonCode
 from gate.privacy import looks_like_identifier
-from gate.vision.plates.plate_format import normalise_plate
+from wire.plates import normalise_plate
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MINUTES_PER_DAY = 24 * 60

@@ -71,12 +71,14 @@ def apply_delta(directory: DirectoryStore, delta: SyncDelta) -> ApplyReport:
             and delta.pin_salt != directory.pin_salt_hex()):
         raise PinSaltChangedError("the community PIN salt differs from this gate's; "
                                   "a full sync is needed")
-    current = directory.snapshot()
-    people = set(current.people)
-    marked = directory.unsynced_people()
-    unsynced = marked & people
     deleted = templates = skipped = 0
     with directory.batch():
+        # Read inside the batch (it holds the directory's lock): a guard registering a
+        # visitor meanwhile is either wholly before this view or wholly after the delta.
+        current = directory.snapshot()
+        people = set(current.people)
+        marked = directory.unsynced_people()
+        unsynced = marked & people
         if delta.full:
             if delta.pin_salt is not None:
                 directory.set_pin_salt(delta.pin_salt)

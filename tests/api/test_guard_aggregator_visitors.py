@@ -4,6 +4,7 @@ stored with their consent and reach the other gates by sync; the phone never lea
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from aggregator.api.gate_visitor_routes import expire_visitor_faces
-from aggregator.db.models import Consent, FaceTemplate, Visitor
+from aggregator.db.models import Consent, FaceTemplate, Pin, Vehicle, Visitor
+from aggregator.jobs import enforce_retention
 from wire.schemas import SyncDelta
 
 ALWAYS = [[[0, 1440]]] * 7
@@ -137,3 +139,94 @@ def test_visit_end_deletes_the_template_centrally_and_tells_the_gates(
     [faces] = [f for f in delta.face_templates if f.person_id == "v-0123456789ab"]
     assert faces.templates == []
     assert json.loads(delta.model_dump_json())["to_version"] > version
+
+
+def _visitor(client: TestClient) -> Visitor:
+    with client.app.state.services.engine.connect() as conn:
+        return conn.execute(select(Visitor)).one()
+
+
+def test_plate_of_another_person_is_refused_and_left_with_them(
+        client: TestClient, clock: FakeClock) -> None:
+    headers = _setup(client)
+    svc = client.app.state.services
+    with svc.engine.begin() as conn:
+        conn.execute(Vehicle.__table__.insert().values(plate="粤B12345", person_id="r1",
+                                                       unit="3-2-1201"))
+    response = client.post("/api/v1/gate/visitors", json=_registration(clock, plate="粤B12345"),
+                           headers=headers)
+    assert response.status_code == 409 and "plate" in response.json()["detail"]
+    with svc.engine.connect() as conn:
+        assert conn.execute(select(Vehicle.person_id)).scalars().all() == ["r1"]
+        assert conn.execute(select(Visitor)).all() == []  # nothing of the visitor stored
+
+
+def test_plate_is_normalised_and_checked(client: TestClient, clock: FakeClock) -> None:
+    headers = _setup(client)
+    bad = client.post("/api/v1/gate/visitors", json=_registration(clock, plate="ABC12345"),
+                      headers=headers)
+    assert bad.status_code == 422 and "plate" in str(bad.json()["detail"])
+    good = client.post("/api/v1/gate/visitors", json=_registration(clock, plate="粤b·12345"),
+                       headers=headers)
+    assert good.status_code == 201, good.text
+    with client.app.state.services.engine.connect() as conn:
+        assert conn.execute(select(Vehicle.plate)).scalars().all() == ["粤B12345"]
+
+
+@pytest.mark.parametrize(("changes", "needle"), [
+    ({"max_entries": 21}, "max_entries"),
+    ({"valid_until": 8}, "7 days"),
+])
+def test_pass_beyond_the_visitor_limits_is_refused(client: TestClient, clock: FakeClock,
+                                                   changes: dict, needle: str) -> None:
+    headers = _setup(client)
+    if "valid_until" in changes:  # days after now
+        changes = {"valid_until": (clock.now + timedelta(days=8)).isoformat()}
+    response = client.post("/api/v1/gate/visitors", json=_registration(clock, **changes),
+                           headers=headers)
+    assert response.status_code == 422 and needle in str(response.json()["detail"])
+
+
+def test_late_delivery_of_an_ended_pass_records_the_visitor_without_the_face(
+        client: TestClient, clock: FakeClock) -> None:
+    headers = _setup(client)
+    start = clock.now - timedelta(hours=3)
+    body = _registration(clock, valid_from=start.isoformat(),
+                         valid_until=(start + timedelta(hours=2)).isoformat())
+    response = client.post("/api/v1/gate/visitors", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["template_id"] is None
+    with client.app.state.services.engine.connect() as conn:
+        assert conn.execute(select(FaceTemplate)).all() == []
+        assert conn.execute(select(Consent)).all() == []
+    assert _visitor(client).person_id == "v-0123456789ab"
+
+
+def test_ended_registration_without_private_data_is_accepted(
+        client: TestClient, clock: FakeClock) -> None:
+    headers = _setup(client)
+    body = _registration(clock, face=None, consent=None, phone=None, ended=True)
+    assert client.post("/api/v1/gate/visitors", json=body, headers=headers).status_code == 201
+    visitor = _visitor(client)
+    assert visitor.phone is None and visitor.purpose == "探亲"
+    with client.app.state.services.engine.connect() as conn:
+        assert conn.execute(select(Pin)).all() == []
+    # Ended, yet carrying a face: a gate bug, refused rather than stored.
+    wrong = client.post("/api/v1/gate/visitors", headers=headers,
+                        json=_registration(clock, phone=None, ended=True))
+    assert wrong.status_code == 422
+
+
+def test_retention_clears_phone_and_purpose_30_days_after_the_visit(
+        client: TestClient, clock: FakeClock) -> None:
+    headers = _setup(client)
+    client.post("/api/v1/gate/visitors", json=_registration(clock), headers=headers)
+    svc = client.app.state.services
+    clock.advance(30 * 86400)  # the pass ended at 16:00 30 days ago, less 8 hours
+    assert enforce_retention(svc).visitor_contacts_cleared == 0
+    assert _visitor(client).phone == "13812345678"
+    clock.advance(86400)
+    assert enforce_retention(svc).visitor_contacts_cleared == 1
+    visitor = _visitor(client)
+    assert visitor.phone is None and visitor.purpose is None
+    assert visitor.person_id == "v-0123456789ab"  # who came is still on record

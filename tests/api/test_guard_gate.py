@@ -109,3 +109,19 @@ def test_camera_view_is_a_jpeg_even_before_the_first_frame(guard: TestClient) ->
 def test_unknown_snapshot_is_404(guard: TestClient) -> None:
     response = guard.get("/api/guard/snapshots/../../etc/passwd")
     assert response.status_code == 404
+
+
+def test_manual_open_note_with_an_id_or_phone_number_is_refused(
+        guard: TestClient, sim: SimulatedGate, guard_ctx: GuardContext) -> None:
+    response = guard.post("/api/guard/manual-open", json={"reason": "快递 13812345678"})
+    assert response.status_code == 422
+    assert response.json()["detail"]["code"] == "reason_has_number"
+    assert _energised(sim) == 0 and events(guard_ctx, "manual_open") == []
+
+
+def test_only_people_of_the_directory_can_be_marked_as_left(
+        guard: TestClient, guard_ctx: GuardContext) -> None:
+    response = guard.post("/api/guard/muster/left", json={"person_id": "张三13812345678"})
+    assert response.status_code == 404
+    assert response.json()["detail"]["code"] == "unknown_person"
+    assert events(guard_ctx, "muster_marked_left") == []

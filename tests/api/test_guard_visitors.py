@@ -228,22 +228,46 @@ def test_capture_survives_a_refused_form(guard: TestClient, guard_ctx: GuardCont
     assert guard.post("/api/guard/visitors", json=good).status_code == 201
 
 
-def test_failed_storage_leaves_nothing_half_saved(guard: TestClient, guard_ctx: GuardContext,
-                                                  faces_root: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    show(guard_ctx, read_image(faces_root / FACE_PHOTO))
-    capture_id = guard.post("/api/guard/captures", json={"consent": True}).json()["capture_id"]
-
+def _fail_enqueue(ctx: GuardContext, monkeypatch: pytest.MonkeyPatch) -> None:
     def disk_full(*_args: object, **_kwargs: object) -> int:
         raise OSError("disk full")
 
-    monkeypatch.setattr(guard_ctx.store, "enqueue", disk_full)
-    form = visitor_form(credential="face", consent=True, capture_id=capture_id)
-    with pytest.raises(OSError):
-        guard.post("/api/guard/visitors", json=form)
-    _nothing_saved(guard_ctx)
+    monkeypatch.setattr(ctx.store, "enqueue", disk_full)
+
+
+def _fail_directory(ctx: GuardContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ctx.directory, "add_face_template", disk_full)
+
+
+@pytest.mark.parametrize("fail", [_fail_enqueue, _fail_directory], ids=["last_step", "directory"])
+def test_failed_storage_leaves_nothing_half_saved(guard: TestClient, guard_ctx: GuardContext,
+                                                  faces_root: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  fail: object) -> None:
+    show(guard_ctx, read_image(faces_root / FACE_PHOTO))
+    capture_id = guard.post("/api/guard/captures", json={"consent": True}).json()["capture_id"]
+    with monkeypatch.context() as patch:
+        fail(guard_ctx, patch)  # type: ignore[operator]
+        form = visitor_form(credential="face", consent=True, capture_id=capture_id)
+        with pytest.raises(OSError):
+            guard.post("/api/guard/visitors", json=form)
+    snapshot = guard_ctx.directory.snapshot()
+    assert snapshot.visitors == {} and set(snapshot.people) == {"r-host"}
+    assert guard_ctx.store.pending() == []
     assert guard_ctx.directory.face_templates(guard_ctx.recogniser.name) == []
     assert guard_ctx.store.visits() == {}
+    [consented] = events(guard_ctx, "visitor_consent_recorded")
+    assert guard_ctx.store.consent_for(consented.subject) is None  # the consent row is gone
+    # The log is append-only: it says the registration was taken back.
+    [undone] = events(guard_ctx, "visitor_registration_undone")
+    assert undone.subject == consented.subject and undone.evidence["guard_id"] == GUARD[0]
+    # The capture survived: the guard retries without capturing again.
+    retry = guard.post("/api/guard/visitors", json=form)
+    assert retry.status_code == 201, retry.text
+    assert len(guard_ctx.store.pending()) == 1
 
 
 def test_visit_end_deletes_the_face_template_and_records_it(
@@ -263,6 +287,10 @@ def test_visit_end_deletes_the_face_template_and_records_it(
     [deleted] = events(guard_ctx, "visitor_face_deleted")
     assert deleted.subject == person_id and deleted.evidence["face_templates"] == 1
     assert person_id in guard_ctx.directory.snapshot().visitors  # the pass record stays
+    # The registration still waiting for the aggregator lost the face and phone too.
+    [(_, _, queued)] = guard_ctx.store.pending()
+    assert queued["person_id"] == person_id and queued["ended"] is True
+    assert queued["face"] is queued["consent"] is queued["phone"] is None
 
 
 def test_units_lookup_lists_resident_units_only(guard: TestClient) -> None:

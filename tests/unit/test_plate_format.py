@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from gate.vision.plates.plate_format import (
+from gate.policy.near_miss import edit_distance, near_misses
+from wire.plates import (
     PlateFormatError,
-    edit_distance,
     is_valid_plate,
-    near_misses,
+    mask_plate,
     plate_kind,
     validate_plate,
 )
@@ -75,3 +75,9 @@ def test_near_misses_are_one_edit_away_and_never_the_plate_itself() -> None:
     assert near_misses("粤B12345", known) == ["粤B12346", "粤BD12345"]
     assert near_misses("粤B12347", known) == ["粤B12345", "粤B12346"]
     assert near_misses("京C00000", known) == []
+
+
+def test_mask_plate_keeps_province_office_and_last_two() -> None:
+    assert mask_plate("粤B12345") == "粤B***45"
+    assert mask_plate("沪AD12345") == "沪A****45"
+    assert mask_plate(None) == ""

@@ -40,9 +40,14 @@ class ScriptedRecogniser:
         self.detector = detector
         self.texts = texts
 
-    def read(self, crops: Sequence[np.ndarray]) -> list[PlateRead]:
+    def read(self, crops: Sequence[np.ndarray],
+             two_row: Sequence[bool] | None = None) -> list[PlateRead]:
         script = self.texts.get(self.detector.frame, [])
-        return [PlateRead(text, conf, (conf,) * len(text)) for text, conf in script[:len(crops)]]
+        reads = [PlateRead(text, conf, (conf,) * len(text)) for text, conf in script]
+        flags = list(two_row or [False] * len(crops))
+        singles = reads[: flags.count(False)]
+        # A two-row reading of a crop is scripted as unreadable.
+        return singles + [PlateRead("", 0.0, ()) for flag in flags if flag]
 
 
 BOX = Box(100, 300, 240, 345)
@@ -119,3 +124,34 @@ def test_reset_forgets_half_gathered_evidence() -> None:
     pipeline.reset()
     detector.frame = 1
     assert pipeline.process(Frame(IMAGE, 0.125, 1)) == []
+
+
+class TwoRowRecogniser:
+    """Reads a squarish crop as garbage in one row and as the plate in two rows."""
+
+    name = "two-row"
+    input_size = (128, 32)
+
+    def read(self, crops: Sequence[np.ndarray],
+             two_row: Sequence[bool] | None = None) -> list[PlateRead]:
+        flags = list(two_row or [False] * len(crops))
+        return [PlateRead("粤B1234挂", 0.9, (0.9,) * 7) if flag else PlateRead("粤", 0.9, (0.9,))
+                for flag in flags]
+
+
+def test_a_squarish_plate_is_also_read_as_two_rows_and_the_valid_read_wins() -> None:
+    square = Box(100, 300, 200, 350)  # 2:1, a large vehicle's two-row plate
+    detector = ScriptedDetector({i: [square] for i in range(5)})
+    pipeline = PlatePipeline(detector, TwoRowRecogniser())
+    outcomes = []
+    for index in range(5):
+        detector.frame = index
+        outcomes += pipeline.process(Frame(IMAGE, index / FPS, index))
+    assert [o.plate for o in outcomes] == ["粤B1234挂"]
+
+
+def test_a_second_car_in_the_same_spot_is_decided_once_it_reads_consistently() -> None:
+    boxes = {i: [BOX] for i in range(20)}
+    texts = {i: [("粤B12345" if i < 8 else "沪AD12345", 0.95)] for i in range(20)}
+    plates = [o.plate for _, o in _run(20, boxes, texts)]
+    assert plates == ["粤B12345", "沪AD12345"]

@@ -152,3 +152,9 @@ def test_vehicle_normalises_its_plate_and_refuses_id_numbers_as_unit() -> None:
     assert Vehicle("粤b·12345").plate == "粤B12345"
     with pytest.raises(PolicyError):
         Vehicle("粤B12345", unit="110101199003077777")
+
+
+def test_a_string_that_is_not_a_plate_never_grants_even_if_registered() -> None:
+    directory = DirectorySnapshot.of(vehicles=[Vehicle("ABC1234", None, "3-2-503")])
+    decision = _decide(_plate("ABC1234"), directory)
+    assert (decision.granted, decision.reason) == (False, ReasonCode.DENIED_QUALITY)

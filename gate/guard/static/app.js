@@ -6,6 +6,8 @@ const $ = (id) => document.getElementById(id);
 let idleSeconds = 120;
 let idleTimer = null;
 let pollTimer = null;
+let lastPing = 0;
+const PING_EVERY_MS = 15000;
 let captureId = null;
 let tab = "live";
 
@@ -83,6 +85,15 @@ function signedIn(me) {
 function resetIdle() {
   clearTimeout(idleTimer);
   idleTimer = setTimeout(() => signOut("idle"), idleSeconds * 1000);
+}
+
+// Real touches and keys keep the server's session alive too (the 1 s polls deliberately do
+// not), at most one ping per PING_EVERY_MS.
+function activity() {
+  resetIdle();
+  if ($("app-view").hidden || Date.now() - lastPing < PING_EVERY_MS) return;
+  lastPing = Date.now();
+  api("POST", "/session/activity").catch(() => {});
 }
 
 async function signOut(why) {
@@ -322,7 +333,7 @@ async function loadMuster() {
     h("td", {}, p.name), h("td", {}, p.unit), h("td", {}, t(`kind.${p.kind}`)), h("td", {}, clock(p.since)),
     h("td", {}, p.gate_id),
     h("td", { class: "no-print" }, h("button", { type: "button", class: "secondary",
-      onclick: async () => { await api("POST", "/muster/left", { person_id: p.person_id }); loadMuster(); } },
+      onclick: async () => { await api("POST", "/muster/left", { person_id: p.person_id }).catch(() => {}); loadMuster(); } },
     t("muster.left"))))));
 }
 
@@ -347,7 +358,7 @@ async function start() {
   $("sign-in-form").addEventListener("submit", submitSignIn);
   $("sign-out").addEventListener("click", () => signOut("manual"));
   for (const b of document.querySelectorAll(".tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
-  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, resetIdle, { passive: true });
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, activity, { passive: true });
   const form = $("visitor-form");
   form.addEventListener("submit", register);
   form.addEventListener("change", syncFaceBlock);

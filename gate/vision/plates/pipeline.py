@@ -19,11 +19,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from gate.vision.plates.plate_format import is_valid_plate
 from gate.vision.plates.rectify import rectify
 from gate.vision.plates.types import PlateCandidate, PlateDetector, PlateRead, PlateRecogniser
 from gate.vision.plates.voting import PlateVotes, VoteSettings
 from gate.vision.types import Box, Frame
+from wire.plates import is_valid_plate
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,30 @@ class _PlateTrack:
     colour: str | None
     frames: int = 0
     decided: bool = False
+    plate: str | None = None
+    other_plate: str | None = None
+    other_run: int = 0
+
+
+TWO_ROW_ASPECT = 2.5
+"""Width/height below which a plate may have two rows (single-row 440x140 mm is 3.1:1,
+two-row 440x220 mm is 2:1)."""
+
+
+def plate_aspect(corners: np.ndarray) -> float:
+    """Width over height of the quad (mean of opposite edges)."""
+    tl, tr, br, bl = np.asarray(corners, dtype=np.float32)
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    return float(width / height) if height > 0 else float("inf")
+
+
+def _better(single: PlateRead, double: PlateRead) -> PlateRead:
+    """The valid read if only one is; else the surer."""
+    single_ok, double_ok = is_valid_plate(single.text), is_valid_plate(double.text)
+    if single_ok != double_ok:
+        return single if single_ok else double
+    return double if double.confidence > single.confidence else single
 
 
 def _plate_shaped(read: PlateRead) -> bool:
@@ -122,8 +146,16 @@ class PlatePipeline:
         candidates = self.detector.detect(image)[: self.settings.max_candidates]
         detected = time.perf_counter()
         crops = [rectify(image, c.corners, self.recogniser.input_size) for c in candidates]
+        # A squarish plate may be a two-row one (large vehicles): read it both ways.
+        squarish = [i for i, c in enumerate(candidates) if plate_aspect(c.corners) < TWO_ROW_ASPECT]
         rectified = time.perf_counter()
-        reads = self.recogniser.read(crops) if crops else []
+        reads = []
+        if crops:
+            both = self.recogniser.read([*crops, *(crops[i] for i in squarish)],
+                                        two_row=[False] * len(crops) + [True] * len(squarish))
+            reads = both[: len(crops)]
+            for index, two_row_read in zip(squarish, both[len(crops):], strict=True):
+                reads[index] = _better(reads[index], two_row_read)
         done = time.perf_counter()
         self.stage_seconds["detect"] += detected - started
         self.stage_seconds["rectify"] += rectified - detected
@@ -186,6 +218,19 @@ class PlatePipeline:
         track.box, track.last_seen_at = candidate.box, now
         track.frames += 1
         if track.decided:
+            # Another car pulled into the same spot: once consecutive frames read the same
+            # other plate, this track ends and the next frame starts one for the new car.
+            votes = self.settings.votes
+            other = (read.text != track.plate and read.confidence >= votes.min_confidence
+                     and is_valid_plate(read.text))
+            if not other:
+                track.other_plate, track.other_run = None, 0
+            elif read.text == track.other_plate:
+                track.other_run += 1
+            else:
+                track.other_plate, track.other_run = read.text, 1
+            if track.other_run >= votes.agreement_frames:
+                track.last_seen_at = float("-inf")  # expires at the end of this frame
             return
         track.votes.add(read.text, read.confidence, read.char_confidences)
         if read.confidence > track.best_confidence:
@@ -199,7 +244,7 @@ class PlatePipeline:
         result = track.votes.result(allow_per_character=late)
         if result.plate is None and not late:
             return None
-        track.decided = True
+        track.decided, track.plate = True, result.plate
         if result.plate is not None:
             last = self._recent.get(result.plate)
             self._recent[result.plate] = frame.captured_at

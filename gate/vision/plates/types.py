@@ -60,6 +60,8 @@ class PlateRecogniser(Protocol):
     input_size: tuple[int, int]
     """(width, height) in pixels that `rectify` should produce for this recogniser."""
 
-    def read(self, crops: Sequence[np.ndarray]) -> list[PlateRead]:
-        """One read per BGR crop (any size: the recogniser resizes), in order."""
+    def read(self, crops: Sequence[np.ndarray],
+             two_row: Sequence[bool] | None = None) -> list[PlateRead]:
+        """One read per BGR crop (any size: the recogniser resizes), in order; `two_row`
+        flags crops to read as two-row plates (large yellow vehicles)."""
         ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from gate.vision.plates.plate_format import is_valid_plate
+from wire.plates import is_valid_plate
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Format rules of Chinese mainland licence plates (GA 36-2018) and the near-miss measure.
+"""Format rules of Chinese mainland licence plates (GA 36-2018), shared by gate and aggregator.
 
 A read that fails these rules is never used for a decision: a recogniser can hallucinate a
 string, but it cannot make that string a valid plate by accident very often, and a string
@@ -89,27 +89,8 @@ def is_valid_plate(text: str) -> bool:
     return True
 
 
-def edit_distance(a: str, b: str, limit: int = 2) -> int:
-    """Levenshtein distance between two short strings, capped at `limit` (cheap early exit)."""
-    if abs(len(a) - len(b)) >= limit:
-        return limit
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (char_a != char_b)))
-        if min(current) >= limit:
-            return limit
-        previous = current
-    return min(previous[-1], limit)
-
-
-def near_misses(plate: str, known: list[str] | tuple[str, ...] | set[str]) -> list[str]:
-    """Known plates exactly one edit (substitution, insertion or deletion) away from `plate`.
-
-    One character off a known plate is what a misread - or a forged copy of a neighbour's
-    plate - looks like; it is for a guard to judge, never a grant by itself.
-    """
-    return sorted(other for other in known
-                  if other != plate and edit_distance(plate, other, limit=2) == 1)
+def mask_plate(plate: str | None) -> str:
+    """粤B12345 -> 粤B***45: enough for someone who knows the car, not for a stranger."""
+    if not plate:
+        return ""
+    return plate[:2] + "*" * max(0, len(plate) - 4) + plate[-2:]
