@@ -34,9 +34,9 @@ from gate.policy.model import (
     VehicleDirection,
 )
 from gate.policy.near_miss import near_misses
-from wire.plates import is_valid_plate
 from gate.policy.reasons import ReasonCode, is_alarm, is_grant, needs_guard
 from gate.policy.schedule import format_window, local_time, matching_window
+from wire.plates import is_valid_plate
 
 POLICY_EVIDENCE_KEY = "policy"
 
