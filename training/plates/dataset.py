@@ -1,0 +1,126 @@
+"""Training data: a seeded pool of synthetic crops plus real crops augmented on the fly.
+
+Rendering and degrading a synthetic crop costs ~3 ms, as much as the network step it
+feeds, so the pool is rendered up front on both cores (deterministically: chunk `i` is
+rendered from seed `(seed, i)` whichever process draws it) and cached as .npz.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gate.vision.plates.alphabet import PROVINCES, encode
+from gate.vision.plates.recogniser import to_model_input
+from training.plates.augment import augment_real, swap_province, synthetic_sample
+from training.plates.synthetic_plates import GlyphBank, PlateRenderer
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+_renderer: PlateRenderer | None = None
+
+
+def _render_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, list[str]]:
+    global _renderer
+    seed, chunk, count = args
+    if _renderer is None:
+        _renderer = PlateRenderer()
+    rng = np.random.default_rng([seed, chunk])
+    samples = [synthetic_sample(_renderer, rng) for _ in range(count)]
+    return np.stack([image for image, _ in samples]), [text for _, text in samples]
+
+
+def synthetic_pool(count: int, seed: int, cache_dir: Path | None, processes: int = 2
+                   ) -> tuple[np.ndarray, list[str]]:
+    """`count` synthetic crops (N, H, W, 3) uint8 and their texts; cached by (count, seed)."""
+    cache = cache_dir / f"synthetic_{count}_seed{seed}.npz" if cache_dir else None
+    if cache is not None and cache.is_file():
+        data = np.load(cache)
+        return data["images"], [str(t) for t in data["texts"]]
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK)) for i in range((count + CHUNK - 1) // CHUNK)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.map(_render_chunk, jobs)
+    images = np.concatenate([images for images, _ in parts])
+    texts = [text for _, chunk_texts in parts for text in chunk_texts]
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, images=images, texts=np.array(texts))
+    return images, texts
+
+
+@dataclass(frozen=True)
+class RealCrop:
+    """A labelled real crop."""
+
+    name: str
+    image: np.ndarray
+    text: str
+    colour: str
+
+
+def read_labelled_crops(folder: Path) -> list[RealCrop]:
+    """Rows of `folder/labels.csv` (filename,label,color,...) with their images, sorted."""
+    with (folder / "labels.csv").open(encoding="utf-8", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda row: row["filename"])
+    crops = []
+    for row in rows:
+        image = cv2.imdecode(np.fromfile(folder / row["filename"], np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FileNotFoundError(f"cannot read {folder / row['filename']}")
+        crops.append(RealCrop(row["filename"], image, row["label"], row.get("color") or ""))
+    return crops
+
+
+def split_real(
+    crops: list[RealCrop], holdout_every: int = 9
+) -> tuple[list[RealCrop], list[RealCrop]]:
+    """(train, holdout): every `holdout_every`-th crop (by file name) is held out for validation."""
+    train = [c for i, c in enumerate(crops) if i % holdout_every != holdout_every - 1]
+    holdout = [c for i, c in enumerate(crops) if i % holdout_every == holdout_every - 1]
+    return train, holdout
+
+
+class BatchSampler:
+    """Mixed batches: synthetic pool draws plus `real_fraction` augmented real crops.
+
+    A `province_swap` share of the real crops get a random province painted over theirs.
+    """
+
+    def __init__(self, pool_images: np.ndarray, pool_texts: list[str], real: list[RealCrop],
+                 real_fraction: float, seed: int, province_swap: float = 0.5) -> None:
+        self.pool_images = pool_images
+        self.pool_targets = [encode(t) for t in pool_texts]
+        self.real = real
+        self.province_swap = province_swap
+        self.real_fraction = real_fraction if real else 0.0
+        self.rng = np.random.default_rng([seed, 1])
+        self.glyph_bank = GlyphBank()
+
+    def batch(self, size: int) -> tuple[np.ndarray, list[list[int]]]:
+        """(N, H, W, 3) uint8 inputs and their class-index targets."""
+        n_real = int(round(size * self.real_fraction))
+        picks = self.rng.integers(len(self.pool_images), size=size - n_real)
+        images = [self.pool_images[i] for i in picks]
+        targets = [self.pool_targets[i] for i in picks]
+        for i in self.rng.integers(max(1, len(self.real)), size=n_real):
+            image, text = self.real[i].image, self.real[i].text
+            if self.rng.random() < self.province_swap and text[0] in PROVINCES:
+                province = PROVINCES[self.rng.integers(len(PROVINCES))]
+                cjk, _ = self.glyph_bank.pick(self.rng)
+                image = swap_province(image, cjk, province, self.rng)
+                text = province + text[1:]
+            images.append(augment_real(image, self.rng))
+            targets.append(encode(text))
+        return np.stack(images), targets
+
+
+def clean_inputs(crops: list[RealCrop]) -> np.ndarray:
+    """Unaugmented model inputs for evaluation."""
+    return np.stack([to_model_input(c.image) for c in crops])
