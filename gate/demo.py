@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gate.clock import SystemClock
-from gate.config.loader import load_config
 from gate.controller import DecisionReport
+from gate.demo_common import lane_config, wait_uploaded
 from gate.demo_vehicle import VehicleDemoLane
 from gate.directory.store import DirectoryStore
 from gate.door.state_machine import DoorEvent
@@ -167,12 +167,7 @@ class DemoLane:
     ) -> None:
         self.story = story
         self.folder = folder
-        config = load_config(DEMO_CONFIG).model_copy(deep=True)
-        config.gate_id = gate_id
-        config.storage.data_dir = folder
-        if uplink is not None:
-            config.uplink.enabled = True
-            config.uplink.aggregator_url = uplink[0]
+        config = lane_config(DEMO_CONFIG, gate_id, folder, uplink)
         self.config = config
         self.camera = ReplayCamera(story.clips, realtime=True, outage=story.camera_outage,
                                    corrupt_frame_indices=story.corrupt_frames)
@@ -227,22 +222,12 @@ class DemoLane:
         self.gate.controller.run(self._duration)
         time.sleep(min(2.0, self.config.door.unlock_seconds))  # let the last pulse end
 
-    def _wait_uploaded(self, timeout_seconds: float) -> None:
-        uplink = self.gate.uplink
-        if uplink is None:
-            return
-        deadline = time.monotonic() + timeout_seconds
-        last = self.gate.stores.event_log.last_sequence()
-        while uplink.state.get("ack_sequence") < last and time.monotonic() < deadline:
-            uplink.sender.notify()
-            time.sleep(0.1)
-
     def finish(self, console: Console) -> bool:
         """Wait for the replay, close the gate, print its summary; True when all was right."""
         self._thread.join()
         self._stop.set()
         try:
-            self._wait_uploaded(timeout_seconds=5.0)
+            wait_uploaded(self.gate, timeout_seconds=5.0)
         finally:
             self.gate.close()
             self.door.stop()

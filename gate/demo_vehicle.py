@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gate.clock import SystemClock
-from gate.config.loader import load_config
 from gate.controller import DecisionReport
+from gate.demo_common import lane_config, wait_uploaded
 from gate.door.state_machine import DoorEvent
 from gate.eventlog.verify import verify_log
 from gate.runtime import DB_NAME, build_gate
@@ -38,12 +38,7 @@ class VehicleDemoLane:
         self.console = console
         self.scenario = scenario
         self.folder = folder
-        config = load_config(VEHICLE_DEMO_CONFIG).model_copy(deep=True)
-        config.gate_id = gate_id
-        config.storage.data_dir = folder
-        if uplink is not None:
-            config.uplink.enabled = True
-            config.uplink.aggregator_url = uplink[0]
+        config = lane_config(VEHICLE_DEMO_CONFIG, gate_id, folder, uplink)
         self.config = config
         self.camera = ReplayCamera(scenario.clips, realtime=True)
         clock = SystemClock()
@@ -107,13 +102,7 @@ class VehicleDemoLane:
     def finish(self, console: Console) -> bool:
         """Wait for the replay, close the lane, print its summary; True when all was right."""
         self._thread.join()
-        uplink = self.gate.uplink
-        if uplink is not None:
-            deadline = time.monotonic() + 5.0
-            last = self.gate.stores.event_log.last_sequence()
-            while uplink.state.get("ack_sequence") < last and time.monotonic() < deadline:
-                uplink.sender.notify()
-                time.sleep(0.1)
+        wait_uploaded(self.gate, timeout_seconds=5.0)
         self.gate.close()
         self.door.stop()
         table = Table(title=f"{self.config.gate_id} — vehicle lane")

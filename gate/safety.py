@@ -46,8 +46,9 @@ def config_warnings(config: GateConfig) -> list[str]:
 def _vehicle_warnings(config: GateConfig) -> list[str]:
     warnings = [
         "a licence plate identifies a car, not its driver: a cloned plate of a registered "
-        "car is admitted like the original; keep the guard watching the lane's live view and "
-        "review near-miss prompts."
+        "car is admitted like the original; keep the guard watching the lane's live view, "
+        "review near-miss prompts, and run an exit lane so that the aggregator can flag a "
+        "plate let in twice (plate_clone_suspected)."
     ]
     if config.plate.agreement_frames < 2:
         warnings.append("plate.agreement_frames is 1: a single misread frame can lift the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,25 @@ def plates_root() -> Path:
     if root is None:
         pytest.skip("shared plate data absent (set GATE_SHARED_DATA)")
     return root
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """The suite's one headless Chromium (Debian's, never `playwright install`).
+
+    One per session: Playwright's sync API cannot run two instances at once, so the console
+    and the guard UI tests share it.
+    """
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()

@@ -51,7 +51,10 @@ def test_every_car_of_the_scenario_gets_its_expected_decision(
            for r in reports]
     assert got == scenario.expected()
     granted = [r for r in reports if r.decision.granted]
-    assert len(lane.relay_pulses()) == len(granted) == 2
+    assert len(granted) == 2 and all(r.relay_energised_at is not None for r in granted)
+    assert all(r.relay_energised_at is None for r in reports if not r.decision.granted)
+    # Cars that follow closely may find the barrier still up: one long pulse, never none.
+    assert 1 <= len(lane.relay_pulses()) <= 2
     assert verify_log(Path(lane.config.storage.data_dir) / DB_NAME).ok
 
 

@@ -1,5 +1,6 @@
 """Fixtures for the console tests: the real aggregator (SQLite in a temp dir) served by uvicorn
-on a free port of 127.0.0.1, seeded through its HTTP API, and headless Chromium.
+on a free port of 127.0.0.1, seeded through its HTTP API, and a page of the suite's one
+headless Chromium (the `browser` fixture of tests/conftest.py).
 
 The test module imports them; there is no conftest.py in this folder on purpose, since a second
 module named `conftest` would shadow the one other test folders import helpers from."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from console_harness import ADMIN, CHROMIUM, VIEWPORT, Server, build_app, snapshot_jpeg
+from console_harness import ADMIN, VIEWPORT, Server, build_app, snapshot_jpeg
 from console_seed import Seeded, seed
 
 
@@ -22,20 +23,6 @@ def server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 @pytest.fixture(scope="session", name="seeded")
 def seeded_fixture(server: Server) -> Seeded:
     return seed(server.url, ADMIN, snapshot_jpeg())
-
-
-@pytest.fixture(scope="session", name="browser")
-def browser_fixture() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(name="page")

@@ -17,7 +17,6 @@ from hw_sim.datasets import faces_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
-CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1366, "height": 768}
 ADMIN = ("admin", "admin-test-pass-1")
 GUARD = ("guard", "guard-test-pass-1")

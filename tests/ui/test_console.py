@@ -8,7 +8,6 @@ import io
 import httpx
 import pytest
 from console_fixtures import (  # noqa: F401  (pytest fixtures, used by name)
-    browser_fixture,
     page_fixture,
     seeded_fixture,
     server_fixture,

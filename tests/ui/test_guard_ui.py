@@ -9,7 +9,6 @@ from datetime import timedelta
 import cv2
 import numpy as np
 import pytest
-from console_fixtures import browser_fixture  # noqa: F401  (pytest fixture, used by name)
 from guard_harness import (  # noqa: F401  (rig_fixture: pytest fixture)
     GUARD,
     HOST_UNIT,
