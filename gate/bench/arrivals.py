@@ -18,9 +18,10 @@ import numpy as np
 
 from gate.clock import SystemClock
 from gate.config.loader import load_config
-from gate.controller import DecisionReport
+from gate.controller import DecisionReport, GateController
 from gate.demo import DEMO_CONFIG, enrol_scenario
 from gate.runtime import Gate, build_gate
+from gate.vision.frames import FrameSource
 from hw_sim.datasets import LabelledFile, read_face_labels
 from hw_sim.door_physics import SimDoor
 from hw_sim.replay_camera import Clip, ReplayCamera, ReplayFinishedError, blank_clip
@@ -96,23 +97,33 @@ class ArrivalRunner:
         clip = video_clip(arrival.path, arrival.person, "granted")
         camera = ReplayCamera([blank_clip(LEAD_IN_SECONDS), clip, blank_clip(TAIL_SECONDS)],
                               realtime=True)
-        controller = self.gate.controller
-        controller.camera = camera
-        controller.pipeline.reset()
-        before = len(self.reports)
         first = camera.read(1.0)  # starts the replay clock
         arrived_at = (first.captured_at if first else self.clock.monotonic()) + LEAD_IN_SECONDS
-        controller.run()
-        reports = self.reports[before:]
-        granted = [r for r in reports if r.decision.granted]
-        if granted:
-            return (granted[0].relay_energised_at - arrived_at) * 1000.0, granted[0]
-        return None, (reports[0] if reports else None)
+        return run_arrival(self.gate.controller, camera, self.reports, arrived_at)
 
     def close(self) -> None:
         self.gate.close()
         self.door.stop()
         self._tmp.cleanup()
+
+
+def run_arrival(controller: GateController, camera: FrameSource,
+                reports: list[DecisionReport], arrived_at: float,
+                ) -> tuple[float | None, DecisionReport | None]:
+    """Run `controller` on `camera` until the replay ends; (arrival-to-relay ms of the first
+    grant that moved the relay, or None; that decision, else the first one, else None).
+
+    `reports` is the list the gate's `on_decision` appends to.
+    """
+    controller.camera = camera
+    controller.pipeline.reset()
+    before = len(reports)
+    controller.run()
+    made = reports[before:]
+    granted = [r for r in made if r.decision.granted and r.relay_energised_at is not None]
+    if granted:
+        return (granted[0].relay_energised_at - arrived_at) * 1000.0, granted[0]
+    return None, (made[0] if made else None)
 
 
 def play_naive(arrivals: list[Arrival], enrolees: list[Enrolee]) -> list[float | None]:

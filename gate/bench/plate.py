@@ -21,6 +21,7 @@ from typing import Any
 
 import cv2
 
+from gate.bench.arrivals import run_arrival
 from gate.bench.face import pin_to_one_core
 from gate.cli import print_json
 from gate.clock import SystemClock
@@ -80,16 +81,7 @@ class _Lane:
 
     def play(self, clip: Clip) -> tuple[float | None, DecisionReport | None]:
         camera, arrived_at = _start_replay(clip)
-        controller = self.gate.controller
-        controller.camera = camera
-        controller.pipeline.reset()
-        before = len(self.reports)
-        controller.run()
-        reports = self.reports[before:]
-        granted = [r for r in reports if r.decision.granted and r.relay_energised_at]
-        if granted:
-            return (granted[0].relay_energised_at - arrived_at) * 1000.0, granted[0]
-        return None, (reports[0] if reports else None)
+        return run_arrival(self.gate.controller, camera, self.reports, arrived_at)
 
     def close(self) -> None:
         self.gate.close()

@@ -41,11 +41,20 @@ class CaptureError(GateError, ValueError):
 
 @dataclass(frozen=True)
 class TappedFrame:
-    """One frame as the detector saw it (RGB), its boxes, and when (monotonic seconds)."""
+    """One frame as the detector saw it, its boxes, and when (monotonic seconds).
 
-    image_rgb: np.ndarray
+    `image` is RGB for a face pipeline and BGR for a plate pipeline (`is_bgr`): each is kept
+    as its detector got it, so the hot path never converts a frame only for the view.
+    """
+
+    image: np.ndarray
     boxes: tuple[Box, ...]
     seen_at: float
+    is_bgr: bool = False
+
+    def bgr(self) -> np.ndarray:
+        """The frame in OpenCV's channel order (converted here, when someone looks)."""
+        return self.image if self.is_bgr else cv2.cvtColor(self.image, cv2.COLOR_RGB2BGR)
 
 
 class FrameTap:
@@ -63,10 +72,11 @@ class FrameTap:
         self.observe(image_rgb, tuple(face.box for face in faces))
         return faces
 
-    def observe(self, image_rgb: np.ndarray, boxes: tuple[Box, ...] = ()) -> None:
-        """Record a frame (the pipeline's cvtColor output is a fresh array, kept as is)."""
+    def observe(self, image_rgb: np.ndarray, boxes: tuple[Box, ...] = (),
+                is_bgr: bool = False) -> None:
+        """Record a frame (the pipeline's own array, kept as is, not copied)."""
         with self._lock:
-            self._latest = TappedFrame(image_rgb, boxes, self._clock.monotonic())
+            self._latest = TappedFrame(image_rgb, boxes, self._clock.monotonic(), is_bgr)
 
     def latest(self) -> TappedFrame | None:
         with self._lock:
@@ -82,8 +92,8 @@ class PlateFrameTap(FrameTap):
     def detect(self, frame_bgr: np.ndarray) -> list[Any]:  # type: ignore[override]
         """Detect plates with the wrapped detector and keep the frame with their boxes."""
         candidates = self.inner.detect(frame_bgr)
-        rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-        self.observe(rgb, tuple(candidate.box for candidate in candidates[:4]))
+        self.observe(frame_bgr, tuple(candidate.box for candidate in candidates[:4]),
+                     is_bgr=True)
         return candidates
 
 
@@ -112,7 +122,7 @@ def view_jpeg(frame: TappedFrame | None, width_px: int = 640) -> bytes:
         cv2.putText(image, "NO SIGNAL", (220, 190), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
                     (200, 200, 200), 2)
     else:
-        image = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
+        image = frame.bgr().copy()  # the boxes are drawn on it
         thickness = max(2, image.shape[1] // 320)
         for box in frame.boxes:
             cv2.rectangle(image, (box.x1, box.y1), (box.x2 - 1, box.y2 - 1), BOX_COLOUR_BGR,
@@ -141,7 +151,7 @@ def capture_face(frame: TappedFrame | None, recogniser: Recogniser,
     """Template of the single face in the newest frame; CaptureError with a code otherwise."""
     if frame is None:
         raise CaptureError("no_frame", "the camera has not delivered a frame yet")
-    image_bgr = cv2.cvtColor(frame.image_rgb, cv2.COLOR_RGB2BGR)
+    image_bgr = frame.bgr()
     try:
         template = template_from_image(image_bgr, recogniser,
                                        detector or HogFaceDetector(800, upsample=1), "capture")

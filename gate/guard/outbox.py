@@ -16,7 +16,6 @@ Before each pass, queued rows whose visit has ended are stripped (`GuardStore.en
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from gate.eventlog.store import EventLog
 from gate.guard.actions import DELIVERY_REFUSED
 from gate.guard.store import GuardStore
 from gate.uplink.client import UplinkError, UplinkRejectedError
-from gate.uplink.sender import backoff_delay
+from gate.uplink.sender import RetryLoop
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +32,19 @@ Post = Callable[[dict[str, Any]], None]
 NOT_ABOUT_THE_ROW = frozenset({401, 403, 404, 405, 408, 425, 429})
 
 
-class VisitorOutbox:
-    """A thread that drains the guard outbox through `post` (e.g. `client.send_visitor`)."""
+class VisitorOutbox(RetryLoop):
+    """A thread that drains the guard outbox through `post` (e.g. `client.send_visitor`);
+    `notify()` when something was queued, to send it now rather than at the next poll."""
+
+    name = "visitor-outbox"
+    notify_ends_backoff = True  # a new registration is worth a try even while backing off
 
     def __init__(self, store: GuardStore, post: Post, idle_seconds: float = 5.0,
                  backoff_max: float = 120.0, event_log: EventLog | None = None) -> None:
+        super().__init__(idle_seconds, backoff_initial=1.0, backoff_max=backoff_max)
         self._store = store
         self._post = post
         self._event_log = event_log
-        self._idle_seconds = idle_seconds
-        self._backoff_max = backoff_max
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def notify(self) -> None:
-        """Something was queued: send now rather than at the next poll."""
-        self._wake.set()
 
     def drain_once(self) -> int:
         """Send what is pending; returns how many were delivered. UplinkError propagates."""
@@ -79,32 +74,6 @@ class VisitorOutbox:
                                    evidence={"outbox_id": outbox_id, "status": status,
                                              "alarm": True})
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="visitor-outbox", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                self.drain_once()
-                failures, wait = 0, self._idle_seconds
-            except UplinkError as err:
-                failures += 1
-                if failures == 1:
-                    logger.warning("visitor registrations not delivered (%s); will retry", err)
-                wait = backoff_delay(failures, 1.0, self._backoff_max)
-            except Exception:  # noqa: BLE001 - the thread must outlive one bad row
-                failures += 1
-                logger.exception("visitor outbox failed; will retry")
-                wait = backoff_delay(failures, 1.0, self._backoff_max)
-            self._wake.wait(wait)
-            self._wake.clear()
+    def _once(self) -> bool:
+        self.drain_once()
+        return False  # everything pending was tried: wait for the next poll or notify

@@ -34,10 +34,15 @@ def backoff_delay(failures: int, initial: float, cap: float,
     return step / 2 + rand() * step / 2
 
 
-class _Loop:
-    """A daemon thread running `_once` until stopped, backing off after failures."""
+class RetryLoop:
+    """A daemon thread running `_once` until stopped, backing off after failures.
+
+    `notify()` wakes an idle loop at once; with `notify_ends_backoff` it also cuts a back-off
+    short (for rare, deliberate work such as a visitor just registered, not for every event).
+    """
 
     name = "uplink"
+    notify_ends_backoff = False
 
     def __init__(self, idle_seconds: float, backoff_initial: float, backoff_max: float) -> None:
         self._idle = idle_seconds
@@ -50,14 +55,17 @@ class _Loop:
         self._was_failing = False
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
+        """Start the thread (once; a second call does nothing)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            self._thread = None
 
     def notify(self) -> None:
         """Wake the loop now (a new event was committed)."""
@@ -72,12 +80,12 @@ class _Loop:
                 if not self._was_failing:  # log the state change once, not every retry
                     logger.warning("%s: %s; retrying with back-off", self.name, err)
                     self._was_failing = True
-                self._stop.wait(backoff_delay(self.failures, self._initial, self._cap))
+                self._back_off()
                 continue
             except Exception:  # noqa: BLE001 - the thread must outlive any single bug
                 logger.exception("%s: unexpected error; retrying", self.name)
                 self.failures += 1
-                self._stop.wait(backoff_delay(self.failures, self._initial, self._cap))
+                self._back_off()
                 continue
             if self._was_failing:
                 logger.info("%s: aggregator reachable again", self.name)
@@ -87,12 +95,20 @@ class _Loop:
                 self._wake.wait(self._idle)
                 self._wake.clear()
 
+    def _back_off(self) -> None:
+        delay = backoff_delay(self.failures, self._initial, self._cap)
+        if self.notify_ends_backoff:
+            self._wake.wait(delay)
+            self._wake.clear()
+        else:
+            self._stop.wait(delay)
+
     def _once(self) -> bool:
         """One step; True when there may be more work right away."""
         raise NotImplementedError
 
 
-class EventSender(_Loop):
+class EventSender(RetryLoop):
     """Ships committed events in order, in batches of at most `batch_size`."""
 
     name = "uplink-events"
@@ -146,7 +162,7 @@ class EventSender(_Loop):
         return self.send_pending() >= self.batch_size
 
 
-class SnapshotUploader(_Loop):
+class SnapshotUploader(RetryLoop):
     """Uploads the snapshot files of acknowledged events, apart from the event stream."""
 
     name = "uplink-snapshots"

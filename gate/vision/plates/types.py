@@ -11,7 +11,6 @@ import numpy as np
 from gate.vision.types import Box
 
 PlateColour = Literal["blue", "yellow", "green", "white", "black"]
-PLATE_COLOURS: tuple[PlateColour, ...] = ("blue", "yellow", "green", "white", "black")
 
 
 @dataclass(frozen=True)
