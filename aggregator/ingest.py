@@ -41,7 +41,8 @@ class IngestOutcome:
 
     result: IngestResult
     stored: list[WireEvent] = field(default_factory=list)
-    alarms: list[str] = field(default_factory=list)
+    alarms: list[tuple[str, str | None]] = field(default_factory=list)
+    """(kind, event_id or None) of each alarm raised."""
 
 
 class Ingestor:
@@ -78,6 +79,7 @@ class Ingestor:
         # The chain is checked before the insert so each row is written once, flag included.
         hashes = {e.sequence: e.hash for e in events}
         chain_ok = {e.event_id: _chain_ok(conn, gate_id, e, hashes, last_sequence, last_hash)
+                    and _links_to_stored_successor(conn, gate_id, e, hashes, last_sequence)
                     for e, _ in fresh}
         inserted = insert_events(conn, [_row(e, text, now, units, chain_ok[e.event_id])
                                         for e, text in fresh])
@@ -109,7 +111,7 @@ class Ingestor:
                            broken[0].sequence)
         result = IngestResult(accepted=len(stored), duplicates=len(events) - len(stored),
                               gaps=gaps, chain_ok=not broken)
-        return IngestOutcome(result, stored, [kind for kind, _, _ in alarms])
+        return IngestOutcome(result, stored, [(kind, event_id) for kind, event_id, _ in alarms])
 
 
 def _validate(gate_id: str, batch: EventBatch, events: list[WireEvent]) -> list[str]:
@@ -162,6 +164,23 @@ def _chain_ok(conn: Connection, gate_id: str, event: WireEvent, hashes: dict[int
             .order_by(Event.id.desc()).limit(1)).scalar()
     # Unknown predecessor (a gap, or the gate purged before first upload): a gap, not a break.
     return expected is None or expected == event.prev_hash
+
+
+def _links_to_stored_successor(conn: Connection, gate_id: str, event: WireEvent,
+                               hashes: dict[int, str], last_sequence: int) -> bool:
+    """A late event filling a gap is the predecessor its already stored successor names.
+
+    The successor could not check that link when it arrived (its predecessor was missing), so
+    without this a forged run of events filling a gap would pass as long as it chained to
+    the events before the gap.
+    """
+    following = event.sequence + 1
+    if following in hashes or following > last_sequence:
+        return True  # checked from the successor's side, or no successor yet
+    named = conn.execute(select(Event.prev_hash).where(
+        and_(Event.gate_id == gate_id, Event.sequence == following))
+        .order_by(Event.id.desc()).limit(1)).scalar()
+    return named is None or named == event.hash
 
 
 def _new_gaps(last_sequence: int, stored: list[WireEvent]) -> list[tuple[int, int]]:

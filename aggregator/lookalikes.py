@@ -26,9 +26,10 @@ from aggregator.sync import record_change
 
 logger = logging.getLogger(__name__)
 
-LOOKALIKE_THRESHOLD = 0.40
-"""Cosine distance; the gates' default SFace match threshold, so a flagged pair is one a gate
-could confuse."""
+LOOKALIKE_THRESHOLD = 0.45
+"""Cosine distance: the gates' default SFace match threshold (0.40) plus their margin (0.05).
+A pair closer than that is one a gate could confuse: a probe of one may land within the
+threshold of the other, with only the margin rule between them."""
 
 CHUNK_ROWS = 2048
 """Templates compared per matrix product: 2048 x 10,000 float32 distances is 80 MB."""

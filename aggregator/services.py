@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from aggregator.clock import Clock, iso, system_clock
@@ -111,6 +111,15 @@ class Services:
                 gate_id=gate_id, name=name, credential_hash=token_hash(credential),
                 registered_at=self.now(), last_sequence=0, offline_alarmed=False))
         return credential
+
+    def issue_credential(self, gate_id: str) -> str | None:
+        """A new credential for a registered gate (the old one stops working, a revoked gate is
+        readmitted); None when no such gate. Shown once, stored only as a hash."""
+        credential = new_token()
+        with self.engine.begin() as conn:
+            changed = conn.execute(update(Gate).where(Gate.gate_id == gate_id).values(
+                credential_hash=token_hash(credential), revoked_at=None)).rowcount
+        return credential if changed else None
 
     def close(self) -> None:
         if self.mqtt is not None:

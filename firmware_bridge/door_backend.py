@@ -9,8 +9,12 @@ Delivery rules (a command is never silently dropped):
 - *secure* while the board is offline is kept and re-sent when the board is back (the
   board, configured for loss of communication, secures itself meanwhile); a *secure* the
   board did not acknowledge is reported as a board event and re-sent likewise.
-Whenever the board comes back online the relay is re-driven to what the gate last
-commanded, so a board that reset mid-pulse cannot stay released nor stay locked wrongly.
+After any relay command that failed, the relay is re-driven to what the gate last
+commanded, every `RESYNC_INTERVAL_SECONDS` while the board is online, until the board
+acknowledges: libosdp keeps re-sending a command we gave up on, so a release reported as
+failed may still reach the board late, and must not stay there. Whenever the board comes
+back online the relay is re-driven too, so a board that reset mid-pulse cannot stay
+released nor stay locked wrongly.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from gate.errors import HardwareError
 logger = logging.getLogger(__name__)
 
 GRANTED_LED_TENTHS = 20
+RESYNC_INTERVAL_SECONDS = 0.05
 DENIED_LED_TENTHS = 20
 
 BoardEventSink = Callable[[str, dict[str, Any]], None]
@@ -81,6 +86,10 @@ class OsdpDoorHardware(DoorHardware):
         self._inputs: InputReport | None = None
         self._relay_lock = threading.RLock()
         self._resync_needed = False
+        self._target_energised = False
+        """The coil state the gate last commanded (set under `_relay_lock`)."""
+        self._stop_resync = threading.Event()
+        self._resync_thread: threading.Thread | None = None
         self._pins = PinEntry()
         self._capabilities_checked = False
         link = SerialLink(config.port, config.baud, config.address,
@@ -95,6 +104,9 @@ class OsdpDoorHardware(DoorHardware):
         )
         self._set_released(False)  # offline yet: remembered, sent when the board is up
         self.panel.start()
+        self._resync_thread = threading.Thread(target=self._resync_loop,
+                                               name="osdp-relay-resync", daemon=True)
+        self._resync_thread.start()
         logger.info("OSDP door board %s on %s (relay output %s), fail mode %s",
                     config.address, config.port, config.relay_output, fail_mode)
 
@@ -131,34 +143,29 @@ class OsdpDoorHardware(DoorHardware):
         releasing = energised == self.energised_releases
         with self._relay_lock:
             try:
-                self._set_output_retrying(energised)
+                self.panel.set_output(self.config.relay_output, energised)
+                self._target_energised = energised
                 self._resync_needed = False
             except BoardOfflineError:
                 self._resync_needed = True
                 if releasing:
-                    raise
+                    raise  # the target stays what it was: the release did not happen
+                self._target_energised = energised
                 logger.debug("board offline: secure command kept until it is back")
             except CommandNotDeliveredError as err:
                 self._resync_needed = True
                 if releasing:
                     raise
+                self._target_energised = energised
                 self._board_event("door_command_failed",
                                   {"command": "secure", "error": str(err)})
 
     def _close_devices(self) -> None:
+        self._stop_resync.set()
+        thread = self._resync_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
         self.panel.close()
-
-    def _set_output_retrying(self, energised: bool) -> None:
-        # One retry: a single frame lost to noise should not cost a resident the door
-        # (nor latch the door driver in its fail mode). Setting an output twice is harmless.
-        try:
-            self.panel.set_output(self.config.relay_output, energised)
-        except CommandNotDeliveredError:
-            if not self.panel.online:
-                raise
-            logger.warning("OSDP board %s did not acknowledge the relay; retrying once",
-                           self.config.address)
-            self.panel.set_output(self.config.relay_output, energised)
 
     # -- reader feedback -------------------------------------------------------------
 
@@ -197,7 +204,7 @@ class OsdpDoorHardware(DoorHardware):
                               {"reason": event.reason, "address": self.config.address})
             if event.online:
                 self._check_capabilities()
-                self._resync_relay()
+                self._resync_relay(report=True)
         elif isinstance(event, BoardAlarm):
             self._board_event(f"board_{event.kind}",
                               {"detail": event.detail, "address": self.config.address})
@@ -223,19 +230,41 @@ class OsdpDoorHardware(DoorHardware):
             self._board_event("board_tamper" if tampered else "board_tamper_cleared",
                               {"address": config.address})
 
-    def _resync_relay(self) -> None:
-        """Re-drive the relay to the gate's last command (the board may have reset)."""
+    def _resync_relay(self, *, report: bool) -> None:
+        """Re-drive the relay to the gate's last command (the board may have reset).
+
+        On success the door driver is told the hardware is back (`when_recovered`).
+        With `report`, a failure is recorded as a board event; the periodic re-drive does
+        not report, since the failure that started it was reported already.
+        """
         with self._relay_lock:
             if self.closed:
                 return
-            energised = self.relay_energised
+            was_needed = self._resync_needed
             try:
-                self.panel.set_output(self.config.relay_output, energised)
+                self.panel.set_output(self.config.relay_output, self._target_energised)
                 self._resync_needed = False
             except HardwareError as err:
                 self._resync_needed = True
-                self._board_event("door_command_failed",
-                                  {"command": "resync", "error": str(err)})
+                if report:
+                    self._board_event("door_command_failed",
+                                      {"command": "resync", "error": str(err)})
+                return
+        if was_needed:
+            logger.info("OSDP board %s: relay re-driven to the gate's last command",
+                        self.config.address)
+        if was_needed or report:
+            # The board acknowledges commands again: a door driver faulted by an
+            # undelivered command may leave its fail mode.
+            self._emit_recovered()
+
+    def _resync_loop(self) -> None:
+        while not self._stop_resync.wait(RESYNC_INTERVAL_SECONDS):
+            if self._resync_needed and self.panel.online and not self.closed:
+                try:
+                    self._resync_relay(report=False)
+                except Exception:
+                    logger.exception("re-driving the OSDP relay failed")
 
     def _check_capabilities(self) -> None:
         """Warn once when the board does not declare the inputs the config uses.

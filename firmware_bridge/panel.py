@@ -10,7 +10,10 @@ it this class adds what a door needs:
   board, a wrong key, a board reporting an input it did not declare). We restart the
   board's state machine every `reconnect_seconds` instead, so a board comes back by itself.
 - delivery: `submit()` waits for libosdp's completion callback; a command the board did
-  not acknowledge in time raises, it is never silently dropped.
+  not acknowledge in time raises, it is never silently dropped. libosdp re-sends an
+  unacknowledged command by itself (`LIBOSDP_RETRANSMIT_SECONDS` later, up to 8 times)
+  and no API cancels it, so a command reported as undelivered may still arrive later:
+  callers must re-drive the state they want (the door backend does).
 - events: libosdp calls back on its refresh thread while holding the panel lock, so events
   are queued and handed to `on_event` from a dispatcher thread, where handlers may submit
   commands.
@@ -47,6 +50,10 @@ SUPERVISION_TICK_SECONDS = 0.02
 EVENT_QUEUE_SIZE = 256
 OUTPUT_PERMANENT_OFF = 1
 OUTPUT_PERMANENT_ON = 2
+LIBOSDP_RETRANSMIT_SECONDS = 1.0
+"""libosdp 3.2 re-sends a command 200 ms (reply timeout) + 800 ms (probe wait) after sending
+it when no reply came; a second copy submitted meanwhile only queues behind that one."""
+RETRANSMIT_MARGIN_SECONDS = 0.2
 
 
 class _ControlPanel(osdp.ControlPanel):
@@ -161,11 +168,15 @@ class OsdpPanel:
 
     # -- commands --------------------------------------------------------------------
 
-    def submit(self, command: dict, *, wait: bool = True) -> None:
+    def submit(
+        self, command: dict, *, wait: bool = True, await_retransmission: bool = False
+    ) -> None:
         """Send a command; with `wait`, return only once the board acknowledged it.
 
+        With `await_retransmission`, a command not acknowledged within
+        `command_timeout_seconds` gets one more chance: libosdp's own re-send of it.
         Raises BoardOfflineError when the board is offline and CommandNotDeliveredError
-        when it did not acknowledge within `command_timeout_seconds`.
+        when it did not acknowledge in time (libosdp may still deliver it later).
         """
         if not self._online:
             raise BoardOfflineError(f"OSDP board {self.address} is offline")
@@ -177,15 +188,16 @@ class OsdpPanel:
             self._pending, self._pending_status = dict(command), None
             self._pending_done.clear()
             try:
+                sent_at = time.monotonic()
                 if not self._cp.submit_command(self.address, command):
                     raise CommandNotDeliveredError(
                         f"OSDP board {self.address}: the command queue refused the command")
-                if not self._pending_done.wait(self.command_timeout_seconds):
-                    # Do not let a stale command go out later, when it may be wrong.
+                if not self._await_completion(sent_at, await_retransmission):
+                    # Drops queued commands; the one in flight cannot be recalled.
                     self._cp.flush_commands(self.address)
                     raise CommandNotDeliveredError(
                         f"OSDP board {self.address} did not acknowledge within "
-                        f"{self.command_timeout_seconds * 1000:.0f} ms")
+                        f"{(time.monotonic() - sent_at) * 1000:.0f} ms")
                 if self._pending_status != osdp.CompletionStatus.Ok:
                     raise CommandNotDeliveredError(
                         f"OSDP board {self.address} did not carry out the command "
@@ -194,10 +206,25 @@ class OsdpPanel:
                 self._pending = None
 
     def set_output(self, output_number: int, on: bool) -> None:
-        """Switch an output on or off (permanently, until told otherwise)."""
+        """Switch an output on or off (permanently, until told otherwise).
+
+        A lost frame costs about a second (libosdp's re-send) rather than the command.
+        """
         code = OUTPUT_PERMANENT_ON if on else OUTPUT_PERMANENT_OFF
         self.submit({"command": osdp.Command.Output, "output_no": output_number,
-                     "control_code": code, "timer_count": 0})
+                     "control_code": code, "timer_count": 0}, await_retransmission=True)
+
+    def _await_completion(self, sent_at: float, await_retransmission: bool) -> bool:
+        if self._pending_done.wait(self.command_timeout_seconds):
+            return True
+        if not await_retransmission:
+            return False
+        logger.warning("OSDP board %s did not acknowledge a command; waiting for its re-send",
+                       self.address)
+        # Not cut short when supervision declares the board offline: the silence of
+        # libosdp's probe wait alone is about `offline_seconds`, and the re-send may land.
+        deadline = sent_at + LIBOSDP_RETRANSMIT_SECONDS + RETRANSMIT_MARGIN_SECONDS
+        return self._pending_done.wait(max(0.0, deadline - time.monotonic()))
 
     def flash_led(self, reader: int, colour: int, tenths: int) -> None:
         """Show `colour` on the reader's LED for `tenths` of a second, then go back."""

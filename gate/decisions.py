@@ -77,8 +77,7 @@ class DecisionExecutor:
             # release would latch the driver in its fail mode.
             self._command_failed(decision, record, "board_offline", "the door board is offline")
             return None
-        history = hardware.relay_history
-        changes_before = len(history)
+        changes_before = hardware.relay_changes
         try:
             self.door.grant(decision.subject)
         except HardwareError as err:
@@ -86,7 +85,8 @@ class DecisionExecutor:
             self._command_failed(decision, record, "hardware_error", str(err))
             return None
         self.directory.record_entry(decision)
-        if len(history) > changes_before and history[-1][1]:
+        history = hardware.relay_history
+        if hardware.relay_changes > changes_before and history and history[-1][1]:
             return history[-1][0]
         return self.clock.monotonic()  # already released (exit button, hold): pulse extended
 

@@ -111,7 +111,11 @@ def enroll_command(
     from gate.clock import SystemClock
     from gate.policy.model import Person
     from gate.runtime import load_gallery, open_stores
-    from gate.vision.recognisers.registry import create_recogniser, effective_threshold
+    from gate.vision.recognisers.registry import (
+        create_recogniser,
+        effective_margin,
+        effective_threshold,
+    )
 
     recogniser = create_recogniser(config.face.recogniser)
     try:
@@ -131,7 +135,8 @@ def enroll_command(
                                             template.source_sha256)
         # The same gallery load as the running gate: templates plus look-alike flags.
         load_gallery(directory, recogniser, effective_threshold(config.face.recogniser),
-                     config.face.recogniser.person_threshold_ratio)
+                     config.face.recogniser.person_threshold_ratio,
+                     effective_margin(config.face.recogniser))
         person = directory.person(person_id)
         flagged = person is not None and person.lookalike_flag
         stores.event_log.append("resident_enrolled", subject=person_id,

@@ -116,8 +116,13 @@ def load_gallery(
     recogniser: Recogniser,
     lookalike_threshold: float,
     person_threshold_ratio: float | None = None,
+    lookalike_margin: float = 0.0,
 ) -> Gallery:
     """Every template of the configured recogniser, and refreshed look-alike flags.
+
+    Two residents look alike when their templates sit closer than the match threshold plus
+    the margin: a probe of one may then land within the threshold of the other, with only
+    the margin rule between them.
 
     A corrupt template row is skipped and reported once; the rest of the gallery works.
     """
@@ -126,7 +131,7 @@ def load_gallery(
         logger.error("skipped %d corrupt face template(s) in the gallery",
                      directory.corrupt_templates)
     gallery = Gallery(templates, metric=recogniser.metric, dimension=recogniser.dimension)
-    flag_lookalikes(directory, gallery, lookalike_threshold)
+    flag_lookalikes(directory, gallery, lookalike_threshold + lookalike_margin)
     if person_threshold_ratio is not None:
         gallery.set_person_thresholds(
             person_thresholds(gallery, lookalike_threshold, person_threshold_ratio)
@@ -205,11 +210,10 @@ class Gate:
         if self.recogniser is None:
             return  # a vehicle gate reads its directory per decision: nothing to reload
         threshold = effective_threshold(self.config.face.recogniser)
+        margin = effective_margin(self.config.face.recogniser)
         self.gallery = load_gallery(self.stores.directory, self.recogniser, threshold,
-                                    self.config.face.recogniser.person_threshold_ratio)
-        self.controller.pipeline.matcher = GalleryMatcher(
-            self.gallery, threshold, effective_margin(self.config.face.recogniser)
-        )
+                                    self.config.face.recogniser.person_threshold_ratio, margin)
+        self.controller.pipeline.matcher = GalleryMatcher(self.gallery, threshold, margin)
 
     def close(self) -> None:
         """Door to its fail mode first, then stop shipping, then close the stores."""
@@ -250,7 +254,8 @@ def build_gate(
             recogniser = recogniser or create_recogniser(config.face.recogniser)
             gallery = load_gallery(stores.directory, recogniser,
                                    effective_threshold(config.face.recogniser),
-                                   config.face.recogniser.person_threshold_ratio)
+                                   config.face.recogniser.person_threshold_ratio,
+                                   effective_margin(config.face.recogniser))
             pipeline, access = build_pipeline(config, recogniser, gallery), FaceAccess()
 
         def door_event(event: DoorEvent) -> None:

@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 from gate.config import GateConfig
-from gate.vision.recognisers.measured import EAST_ASIAN_STRANGER_ACCEPT
+from gate.config.face import FaceConfig
+from gate.vision.recognisers.measured import EAST_ASIAN_STRANGER_PROBES, east_asian_at
+from gate.vision.recognisers.registry import effective_margin, effective_threshold
 
 
 def config_warnings(config: GateConfig) -> list[str]:
     """Every safety caveat that applies to `config`, one sentence each."""
-    if config.kind == "vehicle":
-        return _vehicle_warnings(config)
+    return _door_warnings(config) + (
+        _vehicle_warnings(config) if config.kind == "vehicle" else _face_warnings(config)
+    )
+
+
+def _door_warnings(config: GateConfig) -> list[str]:
+    backend = config.door.backend
+    if getattr(backend, "install_mode", False):
+        return ["door.backend.install_mode is on: a factory-fresh OSDP board on the line may "
+                "take a key over the well-known install key. Turn it off once the board is "
+                "paired (docs/osdp.md)."]
+    return []
+
+
+def _face_warnings(config: GateConfig) -> list[str]:
     warnings = []
     face = config.face
-    recogniser = face.recogniser.type
-    measured = EAST_ASIAN_STRANGER_ACCEPT.get(recogniser)
-    custom = face.recogniser.threshold is not None or face.recogniser.margin is not None
-    if measured is not None:
-        rate = f"{measured.stranger_accept_rate:.0%}"
-        note = " (at the default threshold and margin; yours differ, re-measure)" if custom else ""
-        sentence = (
-            f"recogniser `{recogniser}` accepted {rate} of East-Asian strangers as a resident on "
-            f"the dev set ({measured.protocol}; `{measured.command}`){note}."
+    sentence, unsafe = _east_asian_sentence(face)
+    if unsafe and face.face_only_allowed:
+        sentence += (
+            " Face-only entry is UNSAFE at this setting for East-Asian residents: use "
+            "face.recogniser.type: sface at its default threshold and margin, or set "
+            "face.face_only_allowed: false so that entry needs the resident's card/PIN "
+            "(the face alone is then refused)."
         )
-        if measured.unsafe_face_only:
-            if face.face_only_allowed:
-                warnings.append(
-                    sentence + " Face-only entry is UNSAFE with this recogniser for East-Asian "
-                    "residents: use face.recogniser.type: sface, or set "
-                    "face.face_only_allowed: false so that entry needs the resident's card/PIN "
-                    "(the face alone is then refused)."
-                )
-        else:
-            warnings.append(sentence)
+    warnings.append(sentence)
     if face.liveness.type == "none":
         warnings.append(
             "liveness is off: a photo of a resident held to the camera opens the door."
@@ -41,6 +45,36 @@ def config_warnings(config: GateConfig) -> list[str]:
             "door fail mode is `safe`: the door releases on a crash, shutdown or power loss."
         )
     return warnings
+
+
+def _east_asian_sentence(face: FaceConfig) -> tuple[str, bool]:
+    """What the configured recogniser and thresholds were measured to do on East-Asian faces,
+    and whether that is unsafe for face-only entry (any stranger accepted, or never measured)."""
+    recogniser = face.recogniser
+    threshold, margin = effective_threshold(recogniser), effective_margin(recogniser)
+    setting = f"recogniser `{recogniser.type}` at threshold {threshold:.2f} / margin {margin:.2f}"
+    point = None
+    if recogniser.person_threshold_ratio is None:
+        point = east_asian_at(recogniser.type, threshold, margin)
+    else:
+        setting += f" with per-person thresholds (ratio {recogniser.person_threshold_ratio})"
+    if point is None:
+        return (
+            f"{setting} has no measured East-Asian stranger-accept rate: pick a measured "
+            "point from `gate eval faces ../shared/data/faces --curve` (0.05 steps, "
+            "docs/face-recognition.md) before trusting a face alone.",
+            True,
+        )
+    sentence = (
+        f"{setting} accepted {point.stranger_accept_rate:.0%} of East-Asian strangers as a "
+        f"resident on the dev set with one photo enrolled per resident and "
+        f"{point.stranger_accept_rate_enrol2:.0%} with two (correct accept "
+        f"{point.correct_accept_rate:.0%} / {point.correct_accept_rate_enrol2:.0%}; "
+        f"{EAST_ASIAN_STRANGER_PROBES} stranger photos, so one accept is 5 points; "
+        "`gate eval faces ../shared/data/faces --json`, curves: `--curve`)."
+    )
+    unsafe = max(point.stranger_accept_rate, point.stranger_accept_rate_enrol2) > 0.01
+    return sentence, unsafe
 
 
 def _vehicle_warnings(config: GateConfig) -> list[str]:

@@ -98,7 +98,7 @@ class SimDoor:
     @property
     def relay_history(self) -> list[tuple[float, bool]]:
         """`(monotonic time, energised)` for every relay change, from the backend."""
-        return self.hardware.relay_history
+        return list(self.hardware.relay_history)
 
     @property
     def door_open(self) -> bool:
@@ -236,7 +236,7 @@ class SimDoor:
 
     def _released_at(self, when: float) -> bool:
         released = False
-        for t, energised in self.hardware.relay_history:
+        for t, energised in list(self.hardware.relay_history):
             if t > when:
                 break
             released = energised == self.hardware.energised_releases
@@ -245,7 +245,7 @@ class SimDoor:
     def _first_unlock_since(self, since: float, until: float) -> float | None:
         if self._released_at(since):
             return since
-        for t, energised in self.hardware.relay_history:
+        for t, energised in list(self.hardware.relay_history):
             if since <= t <= until and energised == self.hardware.energised_releases:
                 return t
         return None

@@ -199,7 +199,7 @@ class SimOsdpBoard:
     @property
     def relay_history(self) -> list[tuple[float, bool]]:
         """(monotonic time, energised) for each change of the board's lock output."""
-        return self.door.relay_history
+        return list(self.door.relay_history)
 
     @property
     def secure_channel_active(self) -> bool:

@@ -1,4 +1,4 @@
-"""Alarms (list, acknowledge), gate status, gate registration and the audit log."""
+"""Alarms (list, acknowledge), gate status, gate registration and credentials, the audit log."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def register_gate(body: GateRegistration, user: AdminUser, svc: ServicesDep) -> 
 
 @router.post("/gates/{gate_id}/revoke", response_model=GateStatus)
 def revoke_gate(gate_id: str, user: AdminUser, conn: ConnDep, svc: ServicesDep) -> GateStatus:
-    """Revoke a gate's credential: its uploads and syncs are refused from now on."""
+    """Revoke a gate's credential: its uploads and syncs are refused until a new one is issued."""
     changed = conn.execute(update(Gate).where(and_(Gate.gate_id == gate_id,
                                                    Gate.revoked_at.is_(None)))
                            .values(revoked_at=svc.now())).rowcount
@@ -134,6 +134,18 @@ def revoke_gate(gate_id: str, user: AdminUser, conn: ConnDep, svc: ServicesDep) 
     if changed:
         audit(conn, svc, user, "revoke_gate", {"gate_id": gate_id})
     return next(g for g in gates_status(user, conn, svc) if g.gate_id == gate_id)
+
+
+@router.post("/gates/{gate_id}/credential", response_model=GateCredential)
+def issue_gate_credential(gate_id: str, user: AdminUser, svc: ServicesDep) -> GateCredential:
+    """Issue a new credential (shown only this once): the old one stops working at once and a
+    revoked gate is admitted again. Use it when a gate's credential leaked or was lost."""
+    credential = svc.issue_credential(gate_id)
+    if credential is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no gate {gate_id}")
+    with svc.engine.begin() as conn:
+        audit(conn, svc, user, "issue_gate_credential", {"gate_id": gate_id})
+    return GateCredential(gate_id=gate_id, credential=credential)
 
 
 @router.get("/audit", response_model=list[AuditRow])

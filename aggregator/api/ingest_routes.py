@@ -65,12 +65,12 @@ async def ingest_events(request: Request, gate_id: GateDep, svc: ServicesDep) ->
     svc.metrics.batches.labels("stored").inc()
     svc.metrics.events.labels("accepted").inc(outcome.result.accepted)
     svc.metrics.events.labels("duplicate").inc(outcome.result.duplicates)
-    for kind in outcome.alarms:
+    for kind, _ in outcome.alarms:
         svc.metrics.alarms.labels(kind).inc()
     if svc.mqtt is not None and outcome.stored:
         svc.mqtt.publish_events(outcome.stored)
-        for kind in outcome.alarms:
-            svc.mqtt.publish_alarm(gate_id, kind, None)
+        for kind, event_id in outcome.alarms:
+            svc.mqtt.publish_alarm(gate_id, kind, event_id)
     return outcome.result
 
 

@@ -97,7 +97,10 @@ class OsdpBackendConfig(BaseModel):
         1.0, gt=0.1, le=10, description="No valid reply for this long declares the board offline."
     )
     command_timeout_seconds: float = Field(
-        0.3, gt=0.02, le=5, description="A relay command not acknowledged by then is undelivered."
+        0.3, gt=0.02, le=5,
+        description="How long to wait for a command's acknowledgement. A relay command "
+        "not acknowledged by then also waits for libosdp's own re-send (about 1.2 s after "
+        "sending) before it counts as undelivered.",
     )
     reconnect_seconds: float = Field(
         1.0, gt=0.1, le=60, description="Interval between attempts to bring an offline board back."

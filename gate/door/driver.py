@@ -2,7 +2,9 @@
 
 Hardware callbacks become machine inputs; machine outputs become relay commands and
 `DoorEvent`s for the caller's `on_event`. Any exception on any path drives the relay to
-its fail mode and latches the driver as faulted.
+its fail mode and latches the driver as faulted. A hardware error (a command the board
+never acknowledged) is cleared when the backend reports it is back (`when_recovered`);
+any other error stays latched until restart.
 
 Ordering contract with the controller: the controller commits its access decision to the
 durable event log *before* calling `grant()`; this driver never records decisions, it only
@@ -46,12 +48,14 @@ class DoorDriver:
         # Re-entrant: on_event may call back into the driver on the same thread.
         self._lock = threading.RLock()
         self._faulted = False
+        self._recoverable = False
         self._closed = False
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         hardware.when_contact_changed = self._on_contact
         hardware.when_exit_pressed = self._on_exit
         hardware.when_fire_changed = self._on_fire
+        hardware.when_recovered = self._on_recovered
         # Start from what the inputs say now: a fire alarm already on must release at once.
         door_open, fire_active = hardware.door_is_open, hardware.fire_is_active
         if door_open is not None:
@@ -73,7 +77,7 @@ class DoorDriver:
 
     @property
     def faulted(self) -> bool:
-        """True after an error drove the door to its fail mode; the driver then stays there."""
+        """True after an error drove the door to its fail mode, until the hardware recovers."""
         return self._faulted
 
     # -- commands ------------------------------------------------------------------------
@@ -156,9 +160,9 @@ class DoorDriver:
                 return False
             try:
                 self._apply(step())
-            except Exception:
+            except Exception as err:
                 logger.exception("door driver error; driving the door to fail mode")
-                self._fault()
+                self._fault(recoverable=isinstance(err, HardwareError))
                 return False
             return True
 
@@ -169,8 +173,9 @@ class DoorDriver:
             else:
                 self._on_event(output)
 
-    def _fault(self) -> None:
+    def _fault(self, recoverable: bool = False) -> None:
         self._faulted = True
+        self._recoverable = recoverable
         fire = self._machine.fire_latched or bool(self._hardware.fire_is_active)
         try:
             if fire:
@@ -180,6 +185,28 @@ class DoorDriver:
                 self._hardware.apply_fail_mode()
         except Exception:
             logger.exception("could not apply the door fail mode %s", self._hardware.fail_mode)
+
+    def _on_recovered(self) -> None:
+        """The backend is back after a failed command: leave the fail mode.
+
+        Inputs missed while faulted are not replayed except the fire input, whose state is
+        re-read (a door opened meanwhile under a `safe` fail mode is not a forced door).
+        """
+        with self._lock:
+            if not (self._faulted and self._recoverable) or self._closed:
+                return
+            self._faulted = self._recoverable = False
+            logger.warning("door hardware is back; the door driver leaves its fail mode")
+            fire_active = bool(self._hardware.fire_is_active)
+            if fire_active != self._machine.fire_active:
+                self._run(lambda: self._machine.fire_changed(fire_active))
+            self._run(self._machine.tick)
+            self._run(self._drive_relay_to_machine)
+
+    def _drive_relay_to_machine(self) -> list[DoorOutput]:
+        """Make the relay match the machine's state again (after the fail mode moved it)."""
+        self._hardware.set_released(self._machine.released)
+        return []
 
     def _best_effort_release_for_fire(self) -> None:
         with self._lock:

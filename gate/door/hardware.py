@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Literal
@@ -23,6 +24,8 @@ from gate.errors import HardwareError
 
 logger = logging.getLogger(__name__)
 
+RELAY_HISTORY_MAX = 10_000  # a gate runs for months: keep the newest changes only
+
 FailMode = Literal["secure", "safe"]
 
 
@@ -30,9 +33,11 @@ class DoorHardware(ABC):
     """A lock relay plus the door contact, exit button and fire input.
 
     Callbacks may be called from a backend thread: `when_contact_changed(is_open)`,
-    `when_exit_pressed()`, `when_fire_changed(active)`.
-    `relay_history` holds `(monotonic time, energised)` for each change of the relay coil,
-    starting with its state when the backend opened.
+    `when_exit_pressed()`, `when_fire_changed(active)`, and `when_recovered()` when a
+    backend that failed a command is in full contact with its hardware again.
+    `relay_history` holds `(monotonic time, energised)` for the newest `RELAY_HISTORY_MAX`
+    changes of the relay coil (at first starting with its state when the backend opened);
+    `relay_changes` counts every change since then.
     """
 
     def __init__(
@@ -52,10 +57,12 @@ class DoorHardware(ABC):
                 "secured" if energised_releases else "released",
             )
         self._clock: Clock = clock or SystemClock()
-        self.relay_history: list[tuple[float, bool]] = []
+        self.relay_history: deque[tuple[float, bool]] = deque(maxlen=RELAY_HISTORY_MAX)
+        self.relay_changes = 0
         self.when_contact_changed: Callable[[bool], None] | None = None
         self.when_exit_pressed: Callable[[], None] | None = None
         self.when_fire_changed: Callable[[bool], None] | None = None
+        self.when_recovered: Callable[[], None] | None = None
         self._energised: bool | None = None
         self._closed = False
 
@@ -125,6 +132,7 @@ class DoorHardware(ABC):
             self.when_contact_changed = None
             self.when_exit_pressed = None
             self.when_fire_changed = None
+            self.when_recovered = None
             self._close_devices()
 
     def __enter__(self) -> DoorHardware:
@@ -150,6 +158,7 @@ class DoorHardware(ABC):
         if self._energised != energised:
             self._energised = energised
             self.relay_history.append((self._clock.monotonic(), energised))
+            self.relay_changes += 1
 
     def _emit_contact(self, is_open: bool) -> None:
         callback = self.when_contact_changed
@@ -165,3 +174,8 @@ class DoorHardware(ABC):
         callback = self.when_fire_changed
         if callback is not None:
             callback(active)
+
+    def _emit_recovered(self) -> None:
+        callback = self.when_recovered
+        if callback is not None:
+            callback()

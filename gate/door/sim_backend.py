@@ -61,6 +61,11 @@ class SimDoorHardware(DoorHardware):
             self._door_open = is_open
             self._emit_contact(is_open)
 
+    def recover(self) -> None:
+        """Accept relay commands again and report it, as a board back online would."""
+        self.refuse_relay = False
+        self._emit_recovered()
+
     def press_exit(self) -> None:
         """Press and release the request-to-exit button."""
         self._emit_exit()

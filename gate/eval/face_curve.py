@@ -15,13 +15,19 @@ from pathlib import Path
 import numpy as np
 
 from gate.eval.face_protocols import EncodedSet, open_set
+from gate.eval.face_variants import VARIANTS
 from gate.eval.faces import EAST_ASIAN_PREFIX, encode_dataset
+from gate.vision.recognisers.base import Recogniser
 from gate.vision.recognisers.registry import RECOGNISER_TYPES, recogniser_class
 
+_SFACE_THRESHOLDS = [round(t, 3) for t in np.arange(0.30, 0.701, 0.05)]
 THRESHOLDS = {
     "dlib": [round(t, 3) for t in np.arange(0.30, 0.601, 0.05)],
-    "sface": [round(t, 3) for t in np.arange(0.30, 0.701, 0.05)],
+    "sface": _SFACE_THRESHOLDS,
+    **{name: _SFACE_THRESHOLDS for name in VARIANTS},
 }
+# Every recogniser the gate ships, then the variants tried and not adopted.
+CURVE_RECOGNISERS = [*sorted(RECOGNISER_TYPES), *VARIANTS]
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,15 @@ def _table(rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _curve_class(name: str) -> type[Recogniser]:
+    return VARIANTS[name] if name in VARIANTS else recogniser_class(name)
+
+
 def curve_markdown(root: Path, recognisers: list[str] | None = None) -> str:
     """Markdown tables (East-Asian identities, then all identities) for each recogniser."""
     lines: list[str] = []
-    for name in recognisers or sorted(RECOGNISER_TYPES):
-        cls = recogniser_class(name)
+    for name in recognisers or CURVE_RECOGNISERS:
+        cls = _curve_class(name)
         encoded, stats = encode_dataset(root, cls())
         east_asian = [p for p in encoded if p.startswith(EAST_ASIAN_PREFIX)]
         for title, identities in (("ea_ identities", east_asian), ("all identities", None)):
@@ -93,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m gate.eval.face_curve DIR [RECOGNISER...]`."""
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        sys.stderr.write("usage: python -m gate.eval.face_curve DIR [dlib|sface ...]\n")
+        names = "|".join(CURVE_RECOGNISERS)
+        sys.stderr.write(f"usage: python -m gate.eval.face_curve DIR [{names} ...]\n")
         return 2
     sys.stdout.write(curve_markdown(Path(args[0]), args[1:] or None) + "\n")
     return 0

@@ -121,6 +121,7 @@ def decisions(ctx: GuardContext, limit: int = 30) -> list[dict[str, Any]]:
             "decision": record.decision, "reason": record.reason,
             "name": mask_name(person.display_name) if person else None,
             "kind": person.kind.value if person else None,
+            "lookalike": bool(person and person.lookalike_flag),
             "snapshot_ref": record.snapshot_ref,
             "guard_id": record.evidence.get("guard_id"),
             **_vehicle_fields(record),

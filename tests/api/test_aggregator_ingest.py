@@ -61,8 +61,20 @@ def test_sequence_gap_is_detected_and_shown(storage_client: TestClient) -> None:
     assert "sequence_gap" in _alarms(storage_client)
     status = storage_client.get("/api/v1/gates/status").json()
     assert status[0]["gaps"] == [[4, 7]]
-    _post(storage_client, headers, events[3:7])  # the missing events turn up later
+    filled = _post(storage_client, headers, events[3:7]).json()  # the missing ones turn up
+    assert filled["chain_ok"] is True
     assert storage_client.get("/api/v1/gates/status").json()[0]["gaps"] == []
+
+
+def test_forged_events_filling_a_gap_break_the_chain(storage_client: TestClient) -> None:
+    headers = _gate(storage_client)
+    events = make_events("g1", 10)
+    _post(storage_client, headers, events[:3] + events[6:])
+    # Chained to event 3 and self-consistent, but not what event 7 says came before it.
+    forged = make_events("g1", 3, first=4, prev=events[2]["hash"], decision="denied")
+    result = _post(storage_client, headers, forged).json()
+    assert result["accepted"] == 3 and result["chain_ok"] is False
+    assert "chain_broken" in _alarms(storage_client)
 
 
 def test_edited_event_raises_chain_broken_alarm(storage_client: TestClient) -> None:
@@ -166,3 +178,17 @@ def test_resident_unit_and_plate_are_stored_and_searchable(storage_client: TestC
     by_plate = storage_client.get("/api/v1/events", params={"plate": "粤B 12345"}).json()["items"]
     assert [e["event_id"] for e in by_unit] == [events[0]["event_id"]]
     assert [e["event_id"] for e in by_plate] == [events[1]["event_id"]]
+
+
+def test_blacklisted_and_held_open_events_raise_their_alarms(storage_client: TestClient) -> None:
+    headers = _gate(storage_client)
+    events = make_events("g1", 1, decision="denied", reason="denied_blacklisted")
+    events += make_events("g1", 1, first=2, prev=events[0]["hash"], type="door_held_open",
+                          subject=None, decision=None, reason=None)
+    events += make_events("g1", 1, first=3, prev=events[1]["hash"], decision="denied",
+                          reason="denied_unknown_face")
+    assert _post(storage_client, headers, events).json()["accepted"] == 3
+    login(storage_client, "security")
+    alarms = storage_client.get("/api/v1/alarms").json()
+    assert sorted((a["kind"], a["event_id"]) for a in alarms) == sorted([
+        ("blacklist_hit", events[0]["event_id"]), ("door_held_open", events[1]["event_id"])])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi.testclient import TestClient
 from guard_fixtures import (  # noqa: F401  (pytest fixtures, used by name)
     GUARD,
@@ -49,6 +51,18 @@ def test_manual_open_shows_in_the_decision_feed(guard: TestClient) -> None:
     guard.post("/api/guard/manual-open", json={"reason": "救护车"})
     [first] = guard.get("/api/guard/decisions").json()[:1]
     assert first["type"] == "manual_open" and first["guard_id"] == GUARD[0]
+
+
+def test_decision_feed_flags_a_lookalike_resident(guard: TestClient, sim: SimulatedGate) -> None:
+    directory = sim.gate.stores.directory
+    host = directory.snapshot().people["r-host"]
+    refused = Decision(granted=False, reason=ReasonCode.DENIED_SECOND_FACTOR_REQUIRED,
+                       subject="r-host", alarm=False, evidence={})
+    sim.gate.controller.executor.execute(refused)
+    assert guard.get("/api/guard/decisions").json()[0]["lookalike"] is False
+    directory.upsert_person(dataclasses.replace(host, lookalike_flag=True))
+    [first] = guard.get("/api/guard/decisions").json()[:1]
+    assert first["lookalike"] is True and first["reason"] == "denied_second_factor_required"
 
 
 def test_alarm_is_acknowledged_once_with_the_guard(guard: TestClient,

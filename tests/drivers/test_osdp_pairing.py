@@ -7,12 +7,25 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from osdp_sim_helpers import wait_for
 
 from firmware_bridge.door_backend import OsdpDoorHardware
 from firmware_bridge.errors import ScbkError
 from firmware_bridge.keys import SecretKey, load_scbk, read_key_file, write_key_file
+from gate.clock import SystemClock
+from gate.config.door import DoorConfig
+from gate.config.loader import load_config
+from gate.credentials import CredentialAccess
+from gate.directory.store import DirectoryStore
+from gate.door.driver import DoorDriver
+from gate.door.state_machine import DoorStateMachine
+from gate.eventlog.store import EventLog
+from gate.policy.engine import PolicySettings
+from gate.runtime import open_door_hardware
 from hw_sim.osdp_board import SimOsdpBoard, board_config
+
+PI_EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "gate.pi.example.yaml"
 
 KEY_HEX = "00112233445566778899aabbccddeeff"
 
@@ -88,3 +101,49 @@ def test_wrong_key_run_never_logs_either_key(caplog):
         finally:
             hardware.close()
     assert board_key.to_hex() not in caplog.text and gate_key.to_hex() not in caplog.text
+
+
+def test_wrong_key_is_committed_to_the_event_log_as_an_alarm(tmp_path: Path):
+    clock = SystemClock()
+    directory = DirectoryStore(tmp_path / "gate.db", clock)
+    log = EventLog(tmp_path / "gate.db", "g", clock)
+    with SimOsdpBoard(SecretKey.generate()) as board:
+        hardware = OsdpDoorHardware(board_config(board), "secure", clock,
+                                    scbk=SecretKey.generate())
+        door = DoorDriver(DoorStateMachine(DoorConfig(), clock), hardware, clock,
+                          on_event=lambda event: None)
+        access = CredentialAccess(gate_id="g", directory=directory, policy=PolicySettings(),
+                                  event_log=log, door=door, clock=clock)
+        access.attach(hardware)
+        try:
+            assert wait_for(lambda: any(e.type == "board_key_refused"
+                                        for e in log.iter_events()), timeout_seconds=3.0)
+        finally:
+            door.close()
+    refused = [e for e in log.iter_events() if e.type == "board_key_refused"]
+    directory.close()
+    log.close()
+    assert len(refused) == 1 and refused[0].evidence["alarm"] is True
+    assert board.energised_since(0.0) == []
+
+
+def test_config_switches_the_door_to_osdp_with_the_key_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    key = SecretKey.generate()
+    document = yaml.safe_load(PI_EXAMPLE.read_text(encoding="utf-8"))
+    assert document["door"]["backend"]["type"] == "gpio"
+    with SimOsdpBoard(key) as board:
+        document["door"]["backend"] = {"type": "osdp", "port": board.port}
+        path = tmp_path / "gate.yaml"
+        path.write_text(yaml.safe_dump(document), encoding="utf-8")
+        monkeypatch.setenv("GATE_OSDP_SCBK", key.to_hex())
+        hardware = open_door_hardware(load_config(path))
+        try:
+            assert isinstance(hardware, OsdpDoorHardware)
+            assert hardware.wait_online(5) and board.secure_channel_active
+            hardware.set_released(True)
+            assert wait_for(lambda: board.relay_energised)
+        finally:
+            hardware.close()
+        assert wait_for(lambda: not board.relay_energised)

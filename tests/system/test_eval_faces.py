@@ -9,6 +9,7 @@ import pytest
 
 from gate.config.face import RecogniserConfig
 from gate.eval.faces import eval_faces_command, evaluate_faces
+from gate.vision.recognisers.registry import effective_margin, effective_threshold
 
 OPEN_SET_KEYS = {"correct_accept_rate", "wrong_identity_rate", "stranger_accept_rate"}
 
@@ -69,6 +70,27 @@ def test_eval_command_prints_json_for_a_small_folder(
     assert printed["images"] == 8
     assert printed["verification"]["true_accept_rate"] == 1.0
     assert "liveness" not in printed and "labels.csv" in printed["liveness_unavailable"]
+
+
+def test_eval_defaults_are_the_gate_config_defaults_and_enrol2_follows_the_protocol(
+    faces_root: Path, tmp_path: Path
+) -> None:
+    # Four East-Asian people (3 photos each) linked from the shared set, plus one other.
+    (tmp_path / "identities").mkdir()
+    for person in ["ea_d01", "ea_d02", "ea_d03", "ea_d04", "biden"]:
+        (tmp_path / "identities" / person).symlink_to(faces_root / "identities" / person)
+    (tmp_path / "pairs.csv").write_text("file_a,file_b,same\n")
+    result = evaluate_faces(tmp_path, None, include_liveness=False)
+    gate_default = RecogniserConfig()  # what a gate runs with when config says nothing
+    assert result["recogniser"] == gate_default.type
+    assert result["threshold"] == effective_threshold(gate_default)
+    assert result["margin"] == effective_margin(gate_default)
+    assert result["person_threshold_ratio"] == gate_default.person_threshold_ratio
+    enrol2 = result["open_set_east_asian_enrol2"]
+    # ea_d01 and ea_d03 enrolled with photos 1-2; their photo 3 probes; ea_d02/ea_d04 strangers.
+    assert (enrol2["enrolled_people"], enrol2["enrolled_probes"],
+            enrol2["stranger_probes"]) == (2, 2, 6)
+    assert result["open_set_east_asian"]["enrolled_probes"] == 4
 
 
 def test_eval_command_refuses_a_folder_without_identities(tmp_path: Path) -> None:

@@ -226,6 +226,29 @@ def test_registering_a_gate_shows_its_credential_once_and_it_can_be_revoked(page
     expect(row.locator(".gate-state")).to_have_text("已吊销")
 
 
+def test_a_new_credential_readmits_a_revoked_gate_and_is_shown_once(page: Page) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="门禁设备").click()
+    page.locator("#register-gate").click()
+    page.get_by_label("门禁编号").fill("gate-lost")
+    page.get_by_label("名称").fill("西门")
+    page.get_by_role("button", name="保存").click()
+    first = page.locator("#gate-credential").input_value()
+    page.get_by_role("button", name="我已保存").click()
+    row = page.locator("#gates-table tr[data-gate=gate-lost]")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="吊销门禁 gate-lost").click()
+    expect(row.locator(".gate-state")).to_have_text("已吊销")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="为门禁 gate-lost 签发新凭证").click()
+    second = page.locator("#gate-credential").input_value()
+    assert len(second) >= 20 and second != first
+    page.get_by_role("button", name="我已保存").click()
+    expect(page.locator("#gate-credential")).to_have_count(0)
+    expect(row.locator(".gate-state")).to_have_text("有效")
+    assert second not in page.content()
+
+
 def test_admin_adds_and_deletes_a_vehicle(page: Page) -> None:
     sign_in(page)
     page.get_by_role("link", name="车辆").click()

@@ -60,3 +60,47 @@ def test_dlib_face_only_config_warns_it_is_unsafe_for_east_asian_residents(
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "UNSAFE" in out and "East-Asian" in out and "card/PIN" in out
+
+def test_check_config_quotes_the_east_asian_rate_of_the_configured_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "loose.yaml"
+    path.write_text("gate_id: g1\nface:\n  recogniser:\n    threshold: 0.5\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "threshold 0.50" in out and "accepted 10% of East-Asian strangers" in out
+    assert "UNSAFE" in out
+
+
+def test_check_config_says_when_a_threshold_was_never_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text("gate_id: g1\nface:\n  recogniser:\n    threshold: 0.42\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "no measured East-Asian stranger-accept rate" in out and "UNSAFE" in out
+
+
+def test_default_config_quotes_zero_east_asian_strangers_and_no_unsafe_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "default.yaml"
+    path.write_text("gate_id: g1\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "threshold 0.40 / margin 0.05 accepted 0% of East-Asian strangers" in out
+    assert "UNSAFE" not in out
+
+
+def test_check_config_warns_while_osdp_install_mode_is_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pairing.yaml"
+    path.write_text("gate_id: g1\ndoor:\n  backend:\n    type: osdp\n    install_mode: true\n",
+                    encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    assert "install_mode is on" in capsys.readouterr().out
+    path.write_text("gate_id: g1\ndoor:\n  backend:\n    type: osdp\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    assert "install_mode" not in capsys.readouterr().out

@@ -9,6 +9,7 @@ import pytest
 from gate.clock import ManualClock, SystemClock
 from gate.config.door import DoorConfig
 from gate.door import DoorDriver, DoorEvent, DoorStateMachine
+from gate.door.hardware import RELAY_HISTORY_MAX
 from gate.door.sim_backend import SimDoorHardware
 from gate.errors import HardwareError
 
@@ -93,12 +94,49 @@ def test_grant_on_a_refusing_relay_raises_and_faults():
         driver.grant("r1")
 
 
-def test_fire_still_releases_a_faulted_secure_door():
-    def failing_log(event: DoorEvent) -> None:
-        if event.type == "exit_request":
-            raise OSError("disk full")
+@pytest.mark.parametrize("fail_mode", ["secure", "safe"])
+def test_hardware_back_after_a_refused_command_leaves_the_fail_mode(fail_mode):
+    driver, hardware, clock, _ = build(fail_mode)
+    hardware.refuse_relay = True
+    with pytest.raises(HardwareError):
+        driver.grant("r1")
+    assert driver.faulted
+    clock.advance(10.0)  # the pulse that failed is long over when the board comes back
+    hardware.recover()
+    assert not driver.faulted
+    assert not hardware.relay_energised  # locked again, whatever the fail mode did
+    driver.grant("r2")
+    assert hardware.relay_energised
 
-    driver, hardware, _, _ = build("secure", on_event=failing_log)
+
+def test_recovery_re_reads_a_fire_input_raised_while_faulted():
+    driver, hardware, _, _ = build("secure")
+    hardware.refuse_relay = True
+    with pytest.raises(HardwareError):
+        driver.grant("r1")
+    hardware.refuse_relay = False
+    hardware.set_fire(True)  # released best-effort while faulted
+    hardware.recover()
+    assert driver.machine.fire_latched and hardware.relay_energised
+
+
+def _log_failing_on_exit_request(event: DoorEvent) -> None:
+    if event.type == "exit_request":
+        raise OSError("disk full")
+
+
+def test_a_software_fault_is_not_cleared_by_the_hardware_coming_back():
+    driver, hardware, _, _ = build("secure", on_event=_log_failing_on_exit_request)
+    hardware.press_exit()
+    assert driver.faulted
+    hardware.recover()
+    assert driver.faulted
+    with pytest.raises(HardwareError):
+        driver.grant("r1")
+
+
+def test_fire_still_releases_a_faulted_secure_door():
+    driver, hardware, _, _ = build("secure", on_event=_log_failing_on_exit_request)
     hardware.press_exit()
     assert driver.faulted
     assert not hardware.relay_energised
@@ -129,7 +167,7 @@ def test_ticker_thread_secures_the_door_in_real_time():
             time.sleep(0.02)
     finally:
         driver.close()
-    (start, on), (end, off) = hardware.relay_history[-2:]
+    (start, on), (end, off) = list(hardware.relay_history)[-2:]
     assert on and not off
     assert 0.2 <= end - start < 0.6
 
@@ -155,3 +193,15 @@ def test_exit_release_is_recorded_before_the_relay_moves():
     hardware.press_exit()
     assert ("exit_request", False) in seen and ("door_released", False) in seen
     assert hardware.relay_energised
+
+
+def test_relay_history_is_bounded_but_every_change_is_counted():
+    driver, hardware, clock, _ = build(unlock_seconds=1.0)
+    pulses = RELAY_HISTORY_MAX // 2 + 10
+    for _ in range(pulses):
+        driver.grant("r1")
+        clock.advance(1.0)
+        driver.tick()
+    assert len(hardware.relay_history) == RELAY_HISTORY_MAX
+    assert hardware.relay_changes == 1 + 2 * pulses  # the opening state, then on/off pairs
+    assert hardware.relay_history[-1][1] is False

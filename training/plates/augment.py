@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from gate.vision.plates.recogniser import to_model_input
-from training.plates.synthetic_plates import Plate, PlateRenderer
+from training.plates.synthetic_plates import Plate, PlateRenderer, vary_glyph
 
 
 def _wear(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -159,12 +159,13 @@ _PROVINCE_BOX = (0.015, 0.12, 0.165, 0.88)
 
 
 def swap_province(image: np.ndarray, glyphs: dict[str, np.ndarray], province: str,
-                  rng: np.random.Generator) -> np.ndarray:
+                  rng: np.random.Generator, vary: bool = False) -> np.ndarray:
     """The tight real crop with its province character painted over by `province`.
 
     The real training crops are all 皖: without this the model learns "real-looking
     plate, so 皖". The old character is inpainted away and the new glyph drawn in the
-    old one's ink colour, then softened to the crop's sharpness.
+    old one's ink colour, then softened to the crop's sharpness. With `vary` the glyph
+    gets a random stroke weight and slant first (`vary_glyph`).
     """
     h, w = image.shape[:2]
     x0, y0, x1, y1 = (round(f * s) + int(rng.integers(-1, 2)) for f, s in
@@ -181,7 +182,8 @@ def swap_province(image: np.ndarray, glyphs: dict[str, np.ndarray], province: st
     text_mask = np.zeros((h, w), np.uint8)
     text_mask[y0:y1, x0:x1] = 255
     out = cv2.inpaint(image, text_mask, 3, cv2.INPAINT_TELEA).astype(np.float32)
-    glyph = cv2.resize(glyphs[province], (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    glyph = vary_glyph(glyphs[province], rng) if vary else glyphs[province]
+    glyph = cv2.resize(glyph, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     mask = cv2.GaussianBlur(glyph.astype(np.float32) / 255, (0, 0), float(rng.uniform(0.3, 0.7)))
     mask = np.clip(mask * rng.uniform(1.3, 1.8), 0, 1)  # plate hanzi are bolder than the fonts
     out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - mask[..., None]) + ink * mask[..., None]

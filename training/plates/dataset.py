@@ -27,24 +27,27 @@ CHUNK = 2000
 _renderer: PlateRenderer | None = None
 
 
-def _render_chunk(args: tuple[int, int, int]) -> tuple[np.ndarray, list[str]]:
+def _render_chunk(args: tuple[int, int, int, bool]) -> tuple[np.ndarray, list[str]]:
     global _renderer
-    seed, chunk, count = args
-    if _renderer is None:
-        _renderer = PlateRenderer()
+    seed, chunk, count, variation = args
+    if _renderer is None or _renderer.variation != variation:
+        _renderer = PlateRenderer(variation)
     rng = np.random.default_rng([seed, chunk])
     samples = [synthetic_sample(_renderer, rng) for _ in range(count)]
     return np.stack([image for image, _ in samples]), [text for _, text in samples]
 
 
-def synthetic_pool(count: int, seed: int, cache_dir: Path | None, processes: int = 2
-                   ) -> tuple[np.ndarray, list[str]]:
-    """`count` synthetic crops (N, H, W, 3) uint8 and their texts; cached by (count, seed)."""
-    cache = cache_dir / f"synthetic_{count}_seed{seed}.npz" if cache_dir else None
+def synthetic_pool(count: int, seed: int, cache_dir: Path | None, processes: int = 2,
+                   variation: bool = False) -> tuple[np.ndarray, list[str]]:
+    """`count` synthetic crops (N, H, W, 3) uint8 and their texts; cached by (count, seed,
+    variation)."""
+    name = f"synthetic_{count}_seed{seed}{'_var' if variation else ''}.npz"
+    cache = cache_dir / name if cache_dir else None
     if cache is not None and cache.is_file():
         data = np.load(cache)
         return data["images"], [str(t) for t in data["texts"]]
-    jobs = [(seed, i, min(CHUNK, count - i * CHUNK)) for i in range((count + CHUNK - 1) // CHUNK)]
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), variation)
+            for i in range((count + CHUNK - 1) // CHUNK)]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         parts = pool.map(_render_chunk, jobs)
     images = np.concatenate([images for images, _ in parts])
@@ -90,15 +93,18 @@ def split_real(
 class BatchSampler:
     """Mixed batches: synthetic pool draws plus `real_fraction` augmented real crops.
 
-    A `province_swap` share of the real crops get a random province painted over theirs.
+    A `province_swap` share of the real crops get a random province painted over theirs
+    (with `vary_glyphs`, in a randomly varied stroke weight and slant).
     """
 
     def __init__(self, pool_images: np.ndarray, pool_texts: list[str], real: list[RealCrop],
-                 real_fraction: float, seed: int, province_swap: float = 0.5) -> None:
+                 real_fraction: float, seed: int, province_swap: float = 0.5,
+                 vary_glyphs: bool = False) -> None:
         self.pool_images = pool_images
         self.pool_targets = [encode(t) for t in pool_texts]
         self.real = real
         self.province_swap = province_swap
+        self.vary_glyphs = vary_glyphs
         self.real_fraction = real_fraction if real else 0.0
         self.rng = np.random.default_rng([seed, 1])
         self.glyph_bank = GlyphBank()
@@ -114,7 +120,7 @@ class BatchSampler:
             if self.rng.random() < self.province_swap and text[0] in PROVINCES:
                 province = PROVINCES[self.rng.integers(len(PROVINCES))]
                 cjk, _ = self.glyph_bank.pick(self.rng)
-                image = swap_province(image, cjk, province, self.rng)
+                image = swap_province(image, cjk, province, self.rng, self.vary_glyphs)
                 text = province + text[1:]
             images.append(augment_real(image, self.rng))
             targets.append(encode(text))

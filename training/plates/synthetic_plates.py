@@ -79,6 +79,37 @@ def _glyph_mask(font: ImageFont.FreeTypeFont, char: str) -> np.ndarray | None:
     return mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].copy()
 
 
+def vary_glyph(mask: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """The glyph with a random stroke weight, slant and slight rotation.
+
+    Our fonts are not the plate font: varying stroke weight and shape makes the model
+    learn a character's structure rather than one typeface's details.
+    """
+    h, w = mask.shape
+    out = mask
+    radius = int(round(rng.uniform(-3.5, 4.5) * strength * h / 140))
+    if radius:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
+        pad = abs(radius) + 1
+        out = cv2.copyMakeBorder(out, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+        out = cv2.dilate(out, kernel) if radius > 0 else cv2.erode(out, kernel)
+    if strength > 0 and rng.random() < 0.5:
+        oh, ow = out.shape
+        shear = rng.uniform(-0.12, 0.12) * strength
+        angle = np.deg2rad(rng.uniform(-4, 4) * strength)
+        matrix = np.array([[np.cos(angle), -np.sin(angle) + shear, 0],
+                           [np.sin(angle), np.cos(angle), 0]], np.float32)
+        corners = np.array([[0, 0, 1], [ow, 0, 1], [ow, oh, 1], [0, oh, 1]], np.float32)
+        moved = corners @ matrix.T
+        matrix[:, 2] = -moved.min(axis=0)
+        size = np.ceil(moved.max(axis=0) - moved.min(axis=0)).astype(int)
+        out = cv2.warpAffine(out, matrix, (int(size[0]), int(size[1])), flags=cv2.INTER_LINEAR)
+    ys, xs = np.nonzero(out > 40)
+    if len(xs) < 20:
+        return mask
+    return out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
 class GlyphBank:
     """Glyph masks for every plate character, per font, rendered once."""
 
@@ -149,14 +180,21 @@ def _cell_positions(n_chars: int, width_mm: float) -> tuple[list[float], float]:
 
 
 class PlateRenderer:
-    """Draws plates; every call takes the generator so output depends only on the seed."""
+    """Draws plates; every call takes the generator so output depends only on the seed.
 
-    def __init__(self) -> None:
+    With `variation`, glyphs get random stroke weight and slant (`vary_glyph`) and green
+    plates a random fade; off, the renderer draws exactly as it did for model v1.
+    """
+
+    def __init__(self, variation: bool = False) -> None:
         self.glyphs = GlyphBank()
+        self.variation = variation
 
     def _paste(self, canvas: np.ndarray, glyph: np.ndarray, box: tuple[float, float, float, float],
                colour: tuple[int, int, int], rng: np.random.Generator, narrow_ok: bool) -> None:
         x0, y0, w, h = (v * PX_PER_MM for v in box)
+        if self.variation:
+            glyph = vary_glyph(glyph, rng, strength=1.0 if not narrow_ok else 0.6)
         gh, gw = glyph.shape
         target_h = h
         target_w = w
@@ -193,7 +231,9 @@ class PlateRenderer:
         canvas = np.empty((*size, 3), np.float32)
         canvas[:] = background
         if colour == "green":  # new-energy plates fade from near-white to green, top to bottom
-            fade = np.linspace(0.0, 1.0, size[0], dtype=np.float32)[:, None, None]
+            # How white the top is varies with plate and light.
+            start = rng.uniform(0.0, 0.7) if self.variation else 0.0
+            fade = np.linspace(start, 1.0, size[0], dtype=np.float32)[:, None, None]
             canvas[:] = (1 - fade) * np.array((235, 250, 240), np.float32) + fade * canvas
         border = ink if colour != "blue" else (235, 235, 235)
         inset = max(1, round(4 * PX_PER_MM))

@@ -79,6 +79,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--real-fraction", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", type=Path, help="start from this checkpoint")
+    parser.add_argument("--province-swap", type=float, default=0.5,
+                        help="share of real crops whose province is repainted")
+    parser.add_argument("--glyph-variation", action="store_true",
+                        help="vary glyph stroke weight and slant, and the green fade "
+                        "(tried for v2, not adopted: see README)")
     return parser.parse_args()
 
 
@@ -90,13 +95,16 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
-    pool_images, pool_texts = synthetic_pool(args.pool, args.seed, args.cache)
-    val_images, val_texts = synthetic_pool(2000, args.seed + 1000, args.cache)
+    pool_images, pool_texts = synthetic_pool(args.pool, args.seed, args.cache,
+                                             variation=args.glyph_variation)
+    val_images, val_texts = synthetic_pool(2000, args.seed + 1000, args.cache,
+                                           variation=args.glyph_variation)
     logger.info("synthetic pool ready: %d crops in %.0f s", len(pool_texts), time.time() - started)
     real_train, real_holdout = split_real(read_labelled_crops(args.data))
     holdout_images = clean_inputs(real_holdout)
     holdout_texts = [c.text for c in real_holdout]
-    sampler = BatchSampler(pool_images, pool_texts, real_train, args.real_fraction, args.seed)
+    sampler = BatchSampler(pool_images, pool_texts, real_train, args.real_fraction, args.seed,
+                           province_swap=args.province_swap, vary_glyphs=args.glyph_variation)
 
     model = PlateNet()
     if args.init:

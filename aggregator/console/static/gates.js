@@ -1,4 +1,4 @@
-// Gate registration (the credential is shown once, here) and revocation.
+// Gate registration, new credentials (each shown once, here) and revocation.
 
 import { api } from "./api.js";
 import { formatTime, h, openDialog, replace } from "./dom.js";
@@ -28,7 +28,11 @@ function credentialDialog(result) {
       h("div", { class: "field" }, h("label", { for: "gate-credential" },
         t("gates.credentialFor", { gate: result.gate_id ?? "" })), value),
       h("div", { class: "actions" }, copy,
-        h("button", { type: "button", onclick: () => dialog.close() }, t("gates.stored")))));
+        h("button", { type: "button", onclick: () => {
+          value.value = "";  // the secret leaves the page at once, not when the dialog is removed
+          value.removeAttribute("value");
+          dialog.close();
+        } }, t("gates.stored")))));
   openDialog(dialog);
 }
 
@@ -52,13 +56,26 @@ export async function render(main, ctx) {
           }
           await load();
         } }, t("gates.revoke")) : "";
+      const issue = ctx.canEdit ? h("button", { type: "button", class: "small secondary",
+        "aria-label": t("gates.issueOne", { gate: g.gate_id }),
+        onclick: async () => {
+          if (!window.confirm(t("gates.confirmIssue", { gate: g.gate_id }))) return;
+          try {
+            const result = await api(`/gates/${encodeURIComponent(g.gate_id)}/credential`,
+              { method: "POST" });
+            await load();
+            credentialDialog(result);
+          } catch (err) {
+            ctx.toast(`${t("common.error")}: ${err.message}`, true);
+          }
+        } }, t("gates.issue")) : "";
       return h("tr", { dataset: { gate: g.gate_id } },
         h("td", {}, g.gate_id), h("td", {}, g.name ?? ""),
         h("td", { class: "gate-state" }, h("span", { class: `badge ${revoked ? "danger" : "ok"}` },
           t(revoked ? "gates.stateRevoked" : "gates.stateActive"))),
         h("td", {}, t(g.online ? "status.online" : "status.offline")),
         h("td", {}, formatTime(g.last_seen)),
-        h("td", {}, revoke));
+        h("td", { class: "row-actions" }, issue, revoke));
     }));
   };
   const head = h("div", { class: "page-head" }, h("h2", {}, t("nav.gates")));

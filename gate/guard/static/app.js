@@ -154,6 +154,7 @@ function renderDecisions(rows) {
     h("strong", {}, t(`decision.${d.decision}`)),
     h("span", {}, d.type === "manual_open" ? t("live.manualBy", { guard: d.guard_id }) : reasonText(d.reason)),
     h("span", { class: d.plate ? "plate" : "" }, d.plate || d.name || ""),
+    d.lookalike ? h("span", { class: "lookalike", title: t("live.lookalikeHint") }, t("live.lookalike")) : null,
     d.guard_prompt ? vehiclePrompt(d) : null)));
 }
 
