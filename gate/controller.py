@@ -28,7 +28,8 @@ from gate.errors import CameraError, ImageError
 from gate.eventlog.snapshots import SnapshotStore
 from gate.eventlog.store import EventLog, EventRecord
 from gate.face_access import FaceAccess
-from gate.policy.engine import PolicySettings, decide
+from gate.pairing import SecondFactorBook, decide_paired
+from gate.policy.engine import PolicySettings
 from gate.policy.model import AccessRequest, Decision
 from gate.vision.frames import FrameSource
 from gate.vision.types import Box, Frame
@@ -103,8 +104,11 @@ class GateController:
         executor: DecisionExecutor | None = None,
         on_decision: Callable[[DecisionReport], None] | None = None,
         access: AccessKind | None = None,
+        pairing: SecondFactorBook | None = None,
     ) -> None:
         self.gate_id = gate_id
+        self.pairing = pairing
+        """Where a face refused alone waits for the same person's card/PIN (and back)."""
         self.access: AccessKind = access or FaceAccess()
         self.camera = camera
         self.pipeline = pipeline
@@ -191,7 +195,8 @@ class GateController:
 
     def _decide(self, outcome: Any) -> DecisionReport:
         request = self.access.request(outcome, self.gate_id, self.clock.now())
-        decision = decide(request, self.directory.snapshot(), self.policy)
+        decision = decide_paired(request, self.directory.snapshot(), self.policy, self.pairing,
+                                 self.clock.monotonic())
         snapshot_ref = self.snapshots.save_jpeg(*self.access.snapshot(outcome))
         decision_ms = round((outcome.decided_at - outcome.first_seen_at) * 1000.0, 1)
         executed = self.executor.execute(

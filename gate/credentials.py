@@ -25,7 +25,8 @@ from gate.directory.credential_rows import CredentialType, hint
 from gate.directory.store import DirectoryStore
 from gate.door.driver import DoorDriver
 from gate.eventlog.store import EventLog, EventRecord
-from gate.policy.engine import PolicySettings, decide
+from gate.pairing import SecondFactorBook, decide_paired
+from gate.policy.engine import PolicySettings
 from gate.policy.model import AccessRequest, CredentialKind, Decision, MatchOutcome
 
 logger = logging.getLogger(__name__)
@@ -87,8 +88,10 @@ class CredentialAccess:
         clock: Clock,
         executor: DecisionExecutor | None = None,
         on_decision: Callable[[CredentialReport], None] | None = None,
+        pairing: SecondFactorBook | None = None,
     ) -> None:
         self.gate_id = gate_id
+        self.pairing = pairing
         self.directory = directory
         self.policy = policy
         self.event_log = event_log
@@ -143,7 +146,8 @@ class CredentialAccess:
         with self._lock:
             request = credential_request(kind, person_id, self.gate_id, self.clock.now(),
                                          evidence)
-            decision = decide(request, self.directory.snapshot(), self.policy)
+            decision = decide_paired(request, self.directory.snapshot(), self.policy,
+                                     self.pairing, presented_at)
             executed = self.executor.execute(decision)
             record, relay_at = executed.record, executed.relay_energised_at
             decided_at = self.clock.monotonic()

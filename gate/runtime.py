@@ -33,6 +33,7 @@ from gate.eventlog.store import EventLog
 from gate.face_access import FaceAccess
 from gate.guard.visit_end import end_expired_visits
 from gate.http import GateHttpServer, GateState
+from gate.pairing import SecondFactorBook
 from gate.plate_access import PlateAccess
 from gate.policy.engine import PolicySettings
 from gate.policy.model import VehicleDirection
@@ -268,9 +269,11 @@ def build_gate(
         controller = GateController(
             gate_id=config.gate_id, camera=camera, pipeline=pipeline,
             directory=stores.directory,
-            policy=PolicySettings(face_only_allowed=config.face.face_only_allowed),
+            policy=PolicySettings(face_only_allowed=config.face.face_only_allowed,
+                                  card_only_allowed=config.face.card_only_allowed),
             event_log=stores.event_log, snapshots=stores.snapshots, door=door, clock=clock,
             on_decision=on_decision, access=access,
+            pairing=SecondFactorBook(config.face.second_factor_window_seconds),
         )
         stores.event_log.append("gate_started", evidence=_start_evidence(
             config, recogniser, gallery, pipeline))
@@ -282,7 +285,8 @@ def build_gate(
             gate.credentials = CredentialAccess(
                 gate_id=config.gate_id, directory=stores.directory, policy=controller.policy,
                 event_log=stores.event_log, door=door, clock=clock,
-                executor=controller.executor, on_decision=on_credential)
+                executor=controller.executor, on_decision=on_credential,
+                pairing=controller.pairing)
             gate.credentials.attach(door_hardware)
         if config.uplink.enabled:
             gate.uplink = build_uplink(

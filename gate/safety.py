@@ -10,9 +10,22 @@ from gate.vision.recognisers.registry import effective_margin, effective_thresho
 
 def config_warnings(config: GateConfig) -> list[str]:
     """Every safety caveat that applies to `config`, one sentence each."""
-    return _door_warnings(config) + (
+    return _door_warnings(config) + _factor_warnings(config) + (
         _vehicle_warnings(config) if config.kind == "vehicle" else _face_warnings(config)
     )
+
+
+def _factor_warnings(config: GateConfig) -> list[str]:
+    """Credential settings under which nobody can get in."""
+    face = config.face
+    has_reader = config.door.backend.type == "osdp"
+    if not face.card_only_allowed and config.kind == "vehicle":
+        return ["face.card_only_allowed is false at a vehicle gate, which has no face camera: "
+                "no card or PIN will ever lift the barrier."]
+    if not face.face_only_allowed and not has_reader and config.kind != "vehicle":
+        return ["face.face_only_allowed is false but the door backend has no card/PIN reader "
+                "(only door.backend.type: osdp has one): no face will ever open this door."]
+    return []
 
 
 def _door_warnings(config: GateConfig) -> list[str]:
@@ -32,8 +45,8 @@ def _face_warnings(config: GateConfig) -> list[str]:
         sentence += (
             " Face-only entry is UNSAFE at this setting for East-Asian residents: use "
             "face.recogniser.type: sface at its default threshold and margin, or set "
-            "face.face_only_allowed: false so that entry needs the resident's card/PIN "
-            "(the face alone is then refused)."
+            "face.face_only_allowed: false so that a face needs the same resident's card/PIN "
+            "as well (presented within face.second_factor_window_seconds)."
         )
     warnings.append(sentence)
     if face.liveness.type == "none":

@@ -82,6 +82,10 @@ class SimulatedGate:
             self._do(action)
         self._advance(target)
 
+    def wait(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass with no camera frames (door physics runs)."""
+        self._advance(self.clock.monotonic() + seconds)
+
     def _advance(self, absolute: float) -> None:
         delta = absolute - self.clock.monotonic()
         if delta > 0:

@@ -83,5 +83,15 @@ class FaceConfig(BaseModel):
     face_only_allowed: bool = Field(
         True,
         description="Grant on a face alone. Unsafe with dlib for East-Asian residents: "
-        "set false there, and entry then needs the resident's card/PIN.",
+        "set false there, and a face then needs the same resident's card/PIN within "
+        "`second_factor_window_seconds` (before or after it).",
+    )
+    card_only_allowed: bool = Field(
+        True,
+        description="Grant on a card/PIN alone. False (with face_only_allowed false) makes "
+        "entry two-factor: face and card/PIN of the same resident, in either order.",
+    )
+    second_factor_window_seconds: float = Field(
+        10.0, ge=1, le=120,
+        description="How long a face or card/PIN refused alone waits for its partner.",
     )

@@ -4,7 +4,8 @@ Order of checks, first failure wins:
 exit button (always granted: egress is never blocked) -> [plate: the vehicle's owner] ->
 blacklist (alarm) -> [plate: unknown or near-miss vehicle (guard prompt); exit lane] ->
 recognition outcome -> liveness (face) -> person known -> second factor (face:
-look-alikes, or everyone when face_only_allowed is false) -> enabled -> validity dates ->
+look-alikes, or everyone when face_only_allowed is false; card/PIN: everyone when
+card_only_allowed is false) -> enabled -> validity dates ->
 visitor window and entries -> group schedules -> grant.
 
 The second factor is checked right after identification because a look-alike's identity
@@ -47,6 +48,8 @@ class PolicySettings:
 
     face_only_allowed: bool = True
     """False: every face grant also needs a card/PIN of the same person."""
+    card_only_allowed: bool = True
+    """False: every card/PIN grant also needs the same person's face (two-factor entry)."""
 
 
 class _Trail:
@@ -98,6 +101,8 @@ def _unknown(request: AccessRequest) -> ReasonCode:
 def _second_factor_needed(
     request: AccessRequest, person: Person, settings: PolicySettings
 ) -> bool:
+    if request.credential in (CredentialKind.CARD, CredentialKind.PIN):
+        return not settings.card_only_allowed
     if request.credential is not CredentialKind.FACE:
         return False
     return person.lookalike_flag or not settings.face_only_allowed
@@ -248,7 +253,10 @@ def decide(
         lookalike=person.lookalike_flag,
     )
     if needed and not request.second_factor_present:
-        return trail.decide(ReasonCode.DENIED_SECOND_FACTOR_REQUIRED, person.person_id)
+        missing = (ReasonCode.DENIED_SECOND_FACTOR_REQUIRED
+                   if request.credential is CredentialKind.FACE
+                   else ReasonCode.DENIED_FACE_REQUIRED)
+        return trail.decide(missing, person.person_id)
 
     trail.check("enabled", enabled=person.enabled)
     if not person.enabled:

@@ -235,8 +235,9 @@ class AccessRequest:
     `subject` is the identified person (None when nobody was identified). `match` says
     what the recogniser or reader concluded; None means MATCHED when a subject is given
     and NO_MATCH otherwise. `liveness_passed` is required True for face credentials.
-    `second_factor_present` means the caller has checked that a card/PIN of the *same*
-    person was presented too. `evidence` (distance, margin, frames used, liveness result,
+    `second_factor_present` means the caller has checked that the other factor of the
+    *same* person was presented too (a card/PIN for a face, the face for a card/PIN; see
+    `gate.pairing`). `evidence` (distance, margin, frames used, liveness result,
     ...) is carried into the decision unchanged; the key "policy" is reserved.
     """
 

@@ -24,6 +24,7 @@ class ReasonCode(StrEnum):
     DENIED_LIVENESS_FAILED = "denied_liveness_failed"
     DENIED_BLACKLISTED = "denied_blacklisted"
     DENIED_SECOND_FACTOR_REQUIRED = "denied_second_factor_required"
+    DENIED_FACE_REQUIRED = "denied_face_required"
     DENIED_DISABLED = "denied_disabled"
     DENIED_NOT_YET_VALID = "denied_not_yet_valid"
     DENIED_EXPIRED = "denied_expired"
@@ -50,6 +51,7 @@ _TEXT: dict[ReasonCode, str] = {
     ReasonCode.DENIED_LIVENESS_FAILED: "Liveness not proven (photo or screen?)",
     ReasonCode.DENIED_BLACKLISTED: "Blacklisted",
     ReasonCode.DENIED_SECOND_FACTOR_REQUIRED: "Card or PIN needed as well as the face",
+    ReasonCode.DENIED_FACE_REQUIRED: "Face needed as well as the card or PIN",
     ReasonCode.DENIED_DISABLED: "Access disabled",
     ReasonCode.DENIED_NOT_YET_VALID: "Access not yet valid",
     ReasonCode.DENIED_EXPIRED: "Access expired",

@@ -104,3 +104,22 @@ def test_check_config_warns_while_osdp_install_mode_is_on(
     path.write_text("gate_id: g1\ndoor:\n  backend:\n    type: osdp\n", encoding="utf-8")
     assert main(["check-config", str(path)]) == 0
     assert "install_mode" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("yaml_text", "warning"), [
+    ("face:\n  face_only_allowed: false\n", "no face will ever open this door"),
+    ("kind: vehicle\nface:\n  card_only_allowed: false\n",
+     "no card or PIN will ever lift the barrier"),
+])
+def test_check_config_warns_when_a_factor_setting_lets_nobody_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], yaml_text: str, warning: str
+) -> None:
+    path = tmp_path / "factors.yaml"
+    path.write_text(f"gate_id: g1\n{yaml_text}", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    assert warning in capsys.readouterr().out
+    # With a card reader on the door, a face that needs a card is a working setting.
+    path.write_text("gate_id: g1\nface:\n  face_only_allowed: false\n"
+                    "door:\n  backend:\n    type: osdp\n", encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    assert "will ever" not in capsys.readouterr().out

@@ -277,6 +277,19 @@ def test_face_only_disallowed_requires_second_factor_for_everyone(
     assert _reason(directory, with_card, face_only_allowed=False) is ReasonCode.GRANTED_RESIDENT
 
 
+def test_card_only_disallowed_needs_the_face_as_well(directory: DirectorySnapshot) -> None:
+    for kind in (CredentialKind.CARD, CredentialKind.PIN):
+        alone = _face("r1", credential=kind, liveness_passed=None)
+        assert _reason(directory, alone, card_only_allowed=False) is ReasonCode.DENIED_FACE_REQUIRED
+        paired = _face("r1", credential=kind, liveness_passed=None, second_factor_present=True)
+        assert _reason(directory, paired, card_only_allowed=False) is ReasonCode.GRANTED_RESIDENT
+    # A face alone is not affected by the card setting, nor the blacklist by either.
+    assert _reason(directory, _face("r1"), card_only_allowed=False) is ReasonCode.GRANTED_RESIDENT
+    banned = _face("banned", credential=CredentialKind.CARD, liveness_passed=None,
+                   second_factor_present=True)
+    assert _reason(directory, banned, card_only_allowed=False) is ReasonCode.DENIED_BLACKLISTED
+
+
 def test_second_factor_is_checked_before_validity(directory: DirectorySnapshot) -> None:
     # An unconfirmed identity must not be reported as "expired" for that person.
     request = _face("expired")

@@ -24,29 +24,52 @@ from training.plates.synthetic_plates import GlyphBank, PlateRenderer
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
-_renderer: PlateRenderer | None = None
+_renderer: PlateRenderer | None = None  # one per pool worker process, built on first use
 
 
-def _render_chunk(args: tuple[int, int, int, bool]) -> tuple[np.ndarray, list[str]]:
-    global _renderer
-    seed, chunk, count, variation = args
-    if _renderer is None or _renderer.variation != variation:
-        _renderer = PlateRenderer(variation)
+@dataclass(frozen=True)
+class SyntheticRecipe:
+    """How synthetic crops are drawn; the default is model v1's recipe."""
+
+    variation: bool = False
+    """Glyph stroke weight and slant varied, green plates' fade varied (v2, v3)."""
+    glyph_variants: int = 0
+    """With `variation`: pre-varied copies per font (v3) instead of varying every paste (v2)."""
+    wide_margins: bool = False
+    """A third of the crops as loose as our detector's boxes on real scenes (v3)."""
+
+    def cache_suffix(self) -> str:
+        """File-name suffix that tells pools of different recipes apart ('' for v1)."""
+        suffix = "_var" if self.variation else ""
+        suffix += f"_gv{self.glyph_variants}" if self.variation and self.glyph_variants else ""
+        return suffix + ("_wide" if self.wide_margins else "")
+
+
+_renderer_recipe: SyntheticRecipe | None = None
+
+
+def _render_chunk(args: tuple[int, int, int, SyntheticRecipe]) -> tuple[np.ndarray, list[str]]:
+    global _renderer, _renderer_recipe
+    seed, chunk, count, recipe = args
+    if _renderer is None or _renderer_recipe != recipe:
+        _renderer = PlateRenderer(recipe.variation, recipe.glyph_variants)
+        _renderer_recipe = recipe
     rng = np.random.default_rng([seed, chunk])
-    samples = [synthetic_sample(_renderer, rng) for _ in range(count)]
+    samples = [synthetic_sample(_renderer, rng, recipe.wide_margins) for _ in range(count)]
     return np.stack([image for image, _ in samples]), [text for _, text in samples]
 
 
 def synthetic_pool(count: int, seed: int, cache_dir: Path | None, processes: int = 2,
-                   variation: bool = False) -> tuple[np.ndarray, list[str]]:
+                   recipe: SyntheticRecipe | None = None) -> tuple[np.ndarray, list[str]]:
     """`count` synthetic crops (N, H, W, 3) uint8 and their texts; cached by (count, seed,
-    variation)."""
-    name = f"synthetic_{count}_seed{seed}{'_var' if variation else ''}.npz"
+    recipe)."""
+    recipe = recipe or SyntheticRecipe()
+    name = f"synthetic_{count}_seed{seed}{recipe.cache_suffix()}.npz"
     cache = cache_dir / name if cache_dir else None
     if cache is not None and cache.is_file():
         data = np.load(cache)
         return data["images"], [str(t) for t in data["texts"]]
-    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), variation)
+    jobs = [(seed, i, min(CHUNK, count - i * CHUNK), recipe)
             for i in range((count + CHUNK - 1) // CHUNK)]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         parts = pool.map(_render_chunk, jobs)
@@ -94,20 +117,21 @@ class BatchSampler:
     """Mixed batches: synthetic pool draws plus `real_fraction` augmented real crops.
 
     A `province_swap` share of the real crops get a random province painted over theirs
-    (with `vary_glyphs`, in a randomly varied stroke weight and slant).
+    (with `vary_glyphs`, in a randomly varied stroke weight and slant: varied per paste,
+    or drawn from `glyph_variants` pre-varied copies of each font).
     """
 
     def __init__(self, pool_images: np.ndarray, pool_texts: list[str], real: list[RealCrop],
                  real_fraction: float, seed: int, province_swap: float = 0.5,
-                 vary_glyphs: bool = False) -> None:
+                 vary_glyphs: bool = False, glyph_variants: int = 0) -> None:
         self.pool_images = pool_images
         self.pool_targets = [encode(t) for t in pool_texts]
         self.real = real
         self.province_swap = province_swap
-        self.vary_glyphs = vary_glyphs
+        self.vary_each_paste = vary_glyphs and not glyph_variants
         self.real_fraction = real_fraction if real else 0.0
         self.rng = np.random.default_rng([seed, 1])
-        self.glyph_bank = GlyphBank()
+        self.glyph_bank = GlyphBank(glyph_variants if vary_glyphs else 0, seed + 7)
 
     def batch(self, size: int) -> tuple[np.ndarray, list[list[int]]]:
         """(N, H, W, 3) uint8 inputs and their class-index targets."""
@@ -120,7 +144,7 @@ class BatchSampler:
             if self.rng.random() < self.province_swap and text[0] in PROVINCES:
                 province = PROVINCES[self.rng.integers(len(PROVINCES))]
                 cjk, _ = self.glyph_bank.pick(self.rng)
-                image = swap_province(image, cjk, province, self.rng, self.vary_glyphs)
+                image = swap_province(image, cjk, province, self.rng, self.vary_each_paste)
                 text = province + text[1:]
             images.append(augment_real(image, self.rng))
             targets.append(encode(text))

@@ -24,6 +24,7 @@ from gate.vision.plates.recogniser import to_blob
 from hw_sim.datasets import shared_data_dir
 from training.plates.dataset import (
     BatchSampler,
+    SyntheticRecipe,
     clean_inputs,
     read_labelled_crops,
     split_real,
@@ -83,7 +84,14 @@ def parse_args() -> argparse.Namespace:
                         help="share of real crops whose province is repainted")
     parser.add_argument("--glyph-variation", action="store_true",
                         help="vary glyph stroke weight and slant, and the green fade "
-                        "(tried for v2, not adopted: see README)")
+                        "(v2 and v3: see README)")
+    parser.add_argument("--glyph-variants", type=int, default=0,
+                        help="with --glyph-variation: pre-varied copies per font instead of "
+                        "varying every glyph (v3: 8)")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="NHWC tensors: ~1.2x faster steps on AVX2-only CPUs (v3)")
+    parser.add_argument("--wide-margins", action="store_true",
+                        help="a third of synthetic crops as loose as real detector boxes (v3)")
     return parser.parse_args()
 
 
@@ -95,20 +103,22 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
-    pool_images, pool_texts = synthetic_pool(args.pool, args.seed, args.cache,
-                                             variation=args.glyph_variation)
-    val_images, val_texts = synthetic_pool(2000, args.seed + 1000, args.cache,
-                                           variation=args.glyph_variation)
+    recipe = SyntheticRecipe(args.glyph_variation, args.glyph_variants, args.wide_margins)
+    pool_images, pool_texts = synthetic_pool(args.pool, args.seed, args.cache, recipe=recipe)
+    val_images, val_texts = synthetic_pool(2000, args.seed + 1000, args.cache, recipe=recipe)
     logger.info("synthetic pool ready: %d crops in %.0f s", len(pool_texts), time.time() - started)
     real_train, real_holdout = split_real(read_labelled_crops(args.data))
     holdout_images = clean_inputs(real_holdout)
     holdout_texts = [c.text for c in real_holdout]
     sampler = BatchSampler(pool_images, pool_texts, real_train, args.real_fraction, args.seed,
-                           province_swap=args.province_swap, vary_glyphs=args.glyph_variation)
+                           province_swap=args.province_swap, vary_glyphs=args.glyph_variation,
+                           glyph_variants=args.glyph_variants)
 
     model = PlateNet()
     if args.init:
         model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=args.lr, total_steps=args.steps, pct_start=0.15
@@ -119,8 +129,8 @@ def main() -> None:
     running = 0.0
     for step in range(1, args.steps + 1):
         images, targets = sampler.batch(args.batch)
-        scores = model(torch.from_numpy(to_blob(list(images))))
-        log_probs = ctc_log_probs(scores)
+        inputs = torch.from_numpy(to_blob(list(images))).contiguous(memory_format=layout)
+        log_probs = ctc_log_probs(model(inputs))
         loss = ctc(
             log_probs,
             torch.tensor([c for t in targets for c in t]),

@@ -10,6 +10,7 @@ export const REASONS = [
   "granted_resident", "granted_visitor", "granted_exit_button", "granted_vehicle_exit",
   "denied_unknown_face", "denied_unknown_credential", "denied_ambiguous", "denied_quality",
   "denied_liveness_failed", "denied_blacklisted", "denied_second_factor_required",
+  "denied_face_required",
   "denied_disabled", "denied_not_yet_valid", "denied_expired", "denied_visitor_window",
   "denied_visitor_entries_used", "denied_outside_schedule", "denied_unknown_vehicle",
   "denied_plate_near_miss",
