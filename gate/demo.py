@@ -97,7 +97,7 @@ class DemoDisplay:
         return f"[dim]{time.monotonic() - self.started:6.2f}s {self.prefix}[/dim]"
 
     def decision(self, report: DecisionReport) -> None:
-        clip = self.camera.clip_for(report.outcome.frame)
+        clip = self.camera.clip_at(report.outcome.first_seen_at)
         who = self.names.get(report.decision.subject or "", None)
         who = mask_name(who) if who else (report.outcome.person_id and "(resembles a resident)"
                                           or "unknown")

@@ -55,7 +55,7 @@ class VehicleDemoLane:
         return f"[dim]{time.monotonic() - self._started:6.2f}s {self.config.gate_id}[/dim]"
 
     def _on_decision(self, report: DecisionReport) -> None:
-        clip = self.camera.clip_for(report.outcome.frame)
+        clip = self.camera.clip_at(report.outcome.first_seen_at)
         self.rows.append((clip.name, clip.expect, report))
         decision = report.decision
         colour = "green" if decision.granted else "red"

@@ -89,9 +89,16 @@ class ReplayCamera(FrameSource):
             return not self._stepped_lost
         return not self._in_outage(self._elapsed())
 
-    def clip_for(self, frame: Frame) -> Clip:
-        """The clip a frame came from (for scenario bookkeeping)."""
-        return self.clips[self._clip_of[frame.index]]
+    def clip_at(self, captured_at: float) -> Clip:
+        """The clip on show at a frame time of this replay (a `Frame.captured_at`).
+
+        A decision belongs to the clip where its face or plate was first seen: the frame it
+        was decided on may already show the next clip (a track that ends after its person
+        left).
+        """
+        start = (self._start or 0.0) if self._realtime else 0.0
+        index = bisect.bisect_right(self._times, captured_at - start + 1e-9) - 1
+        return self.clips[self._clip_of[min(max(index, 0), len(self._clip_of) - 1)]]
 
     def read(self, timeout_seconds: float) -> Frame | None:
         if self._closed:

@@ -102,3 +102,19 @@ def test_replay_camera_outage_delivers_nothing_then_recovers() -> None:
             assert camera.healthy
     assert indices == [0, 1, 2, 3, 4, *range(10, 20)]
     assert lost_reads == 1
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_replay_camera_names_the_clip_on_show_at_a_frame_time(realtime: bool) -> None:
+    image = np.zeros((8, 8, 3), np.uint8)
+    clips = [Clip("empty", [image] * 5, fps=10), Clip("stranger", [image] * 10, fps=10),
+             Clip("empty", [image] * 5, fps=10)]
+    camera = ReplayCamera(clips, realtime=realtime)
+    first = camera.read(1.0)
+    assert first is not None
+    start = first.captured_at - first.index / 10
+    # Each clip by a time inside it, and a decision first seen in the stranger's clip stays
+    # the stranger's even when it is decided on a frame of the empty tail.
+    shown = [camera.clip_at(start + t) for t in (0.0, 0.45, 0.5, 1.49, 1.5, 1.9)]
+    expected = [0, 0, 1, 1, 2, 2]
+    assert all(clip is clips[i] for clip, i in zip(shown, expected, strict=True))
