@@ -52,6 +52,13 @@ class FaceEncoder:
         self._net = cv2.dnn.readNetFromONNX(str(path))
         self._lock = threading.Lock()
         self._fr = _face_recognition()
+        import dlib
+
+        # Uploads are encoded on several server threads; dlib's HOG detector keeps scratch
+        # buffers, so a shared one (face_recognition's global) can hand one upload another's
+        # faces. This encoder has its own and uses it under the lock.
+        self._hog = dlib.get_frontal_face_detector()
+        self._rectangle = dlib.rectangle
 
     def encode(self, photo: bytes) -> tuple[np.ndarray, str]:
         """The template of the one face in `photo`; EnrolmentError with a reason otherwise."""
@@ -63,18 +70,19 @@ class FaceEncoder:
         if scale < 1.0:
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         rgb = np.ascontiguousarray(image[:, :, ::-1])
-        boxes = self._fr.face_locations(rgb, number_of_times_to_upsample=1, model="hog")
-        if not boxes:
+        with self._lock:
+            rects = list(self._hog(rgb, 1))
+        if not rects:
             raise EnrolmentError("no face found; use a frontal, well-lit photo")
-        if len(boxes) > 1:
-            raise EnrolmentError(f"{len(boxes)} faces found; the photo must show one person")
-        top, right, bottom, left = boxes[0]
+        if len(rects) > 1:
+            raise EnrolmentError(f"{len(rects)} faces found; the photo must show one person")
+        height, width = rgb.shape[:2]
+        top, left = max(rects[0].top(), 0), max(rects[0].left(), 0)
+        bottom, right = min(rects[0].bottom(), height), min(rects[0].right(), width)
         if min(right - left, bottom - top) < MIN_FACE_PX:
             raise EnrolmentError(f"the face is smaller than {MIN_FACE_PX} px; use a closer photo")
-        import dlib
-
         shape = self._fr.api.pose_predictor_68_point(
-            rgb, dlib.rectangle(left, top, right - 1, bottom - 1))
+            rgb, self._rectangle(left, top, right - 1, bottom - 1))
         points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
         five = np.stack([points[36:42].mean(axis=0), points[42:48].mean(axis=0), points[30],
                          points[48], points[54]]).astype(np.float32)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import cv2
+import dlib
 import numpy as np
 
-from gate.vision.face_models import face_recognition
 from gate.vision.landmarks import landmarks_68
 from gate.vision.types import Box, DetectedFace
 
@@ -16,6 +18,11 @@ class HogFaceDetector:
     def __init__(self, detect_width_px: int = 480, upsample: int = 1) -> None:
         self.detect_width_px = detect_width_px
         self.upsample = upsample
+        # dlib's HOG detector keeps scratch buffers: concurrent calls on one instance (two
+        # lanes, or enrolment beside the camera loop, sharing face_recognition's global one)
+        # hand one caller the other's faces. Each detector has its own, one call at a time.
+        self._hog = dlib.get_frontal_face_detector()
+        self._lock = threading.Lock()
 
     def detect(self, image_rgb: np.ndarray, with_landmarks: bool = True) -> list[DetectedFace]:
         """Faces in `image_rgb`, largest first, each with 68 landmarks when asked."""
@@ -27,14 +34,13 @@ class HogFaceDetector:
                 image_rgb, (round(width * scale), round(height * scale)),
                 interpolation=cv2.INTER_AREA,
             )
-        locations = face_recognition().face_locations(
-            small, number_of_times_to_upsample=self.upsample, model="hog"
-        )
+        with self._lock:
+            rects = self._hog(small, self.upsample)
         faces = []
-        for top, right, bottom, left in locations:
+        for rect in rects:
             box = Box(
-                max(0, round(left / scale)), max(0, round(top / scale)),
-                min(width, round(right / scale)), min(height, round(bottom / scale)),
+                max(0, round(rect.left() / scale)), max(0, round(rect.top() / scale)),
+                min(width, round(rect.right() / scale)), min(height, round(rect.bottom() / scale)),
             )
             marks = landmarks_68(image_rgb, box) if with_landmarks else None
             faces.append(DetectedFace(box=box, landmarks=marks))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import ClassVar, Literal
 
 import dlib
@@ -14,6 +15,10 @@ from gate.vision.recognisers.base import Recogniser
 from gate.vision.types import DetectedFace
 
 logger = logging.getLogger(__name__)
+
+# face_recognition's encoder is one dlib network for the whole process, and a dlib network
+# is not safe to run from two threads at once (two lanes, enrolment beside the camera loop).
+_ENCODER_LOCK = threading.Lock()
 
 
 def check_rgb(image_rgb: np.ndarray) -> np.ndarray:
@@ -61,5 +66,6 @@ class DlibRecogniser(Recogniser):
         rect = dlib.rectangle(box.x1, box.y1, box.x2 - 1, box.y2 - 1)
         points = dlib.points([dlib.point(round(float(x)), round(float(y))) for x, y in marks])
         shape = dlib.full_object_detection(rect, points)
-        descriptor = self._encoder.compute_face_descriptor(image, shape, self.num_jitters)
+        with _ENCODER_LOCK:
+            descriptor = self._encoder.compute_face_descriptor(image, shape, self.num_jitters)
         return np.asarray(descriptor, dtype=np.float32)
