@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -15,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from aggregator_process import free_port, serve_aggregator, wait_healthy
 
 from aggregator.app import create_app
 from aggregator.settings import AggregatorSettings
@@ -25,12 +24,6 @@ from gate.uplink.service import build_uplink
 from hw_sim.harness import SimulatedGate
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class InProcessAggregator:
@@ -50,7 +43,7 @@ class InProcessAggregator:
         self.server = uvicorn.Server(config)
         thread = threading.Thread(target=self.server.run, daemon=True)
         thread.start()
-        _wait_healthy(f"http://127.0.0.1:{self.port}")
+        wait_healthy(f"http://127.0.0.1:{self.port}")
         self.thread = thread
 
     def stop(self) -> None:
@@ -58,18 +51,6 @@ class InProcessAggregator:
         self.server.should_exit = True
         self.thread.join(10)
         self.app.state.services.close()
-
-
-def _wait_healthy(base: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("aggregator did not come up")
 
 
 def _central_events(base: str) -> list[dict]:
@@ -109,7 +90,7 @@ def _wait_drained(sims: list[SimulatedGate], uplinks: list, timeout: float = 30)
 
 def test_two_gates_survive_an_aggregator_outage_and_deliver_exactly_once(
         tmp_path: Path) -> None:
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     aggregator = InProcessAggregator(tmp_path / "central" / "agg.db", port)
     aggregator.start()
@@ -173,7 +154,7 @@ WRITER = textwrap.dedent("""
 @pytest.mark.timeout(120)
 def test_kill_9_of_a_gate_mid_upload_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     """The aggregator runs as a subprocess (`python -m aggregator serve`); so does the gate."""
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     central_db = tmp_path / "agg.db"
     settings = AggregatorSettings(database_url=f"sqlite:///{central_db}", demo=True,
@@ -183,13 +164,9 @@ def test_kill_9_of_a_gate_mid_upload_loses_and_duplicates_nothing(tmp_path: Path
     svc = Services(settings)
     credential = svc.register_gate("killed")
     svc.close()
-    env = dict(os.environ, AGGREGATOR_BACKGROUND_JOBS="false",
-               AGGREGATOR_SNAPSHOT_DIR=str(tmp_path / "snaps"))
-    server = subprocess.Popen([sys.executable, "-m", "aggregator", "serve", "--db",
-                               f"sqlite:///{central_db}", "--port", str(port), "--demo"],
-                              env=env, cwd=ROOT)
+    server = serve_aggregator(f"sqlite:///{central_db}", port, tmp_path / "snaps")
     try:
-        _wait_healthy(base)
+        wait_healthy(base, server)
         gate_db = tmp_path / "gate.db"
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(gate_db), base, credential],
                                   cwd=ROOT)

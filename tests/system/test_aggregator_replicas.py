@@ -11,9 +11,7 @@ they share nothing but the database, which is what makes them stateless.
 from __future__ import annotations
 
 import random
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import uvicorn
+from aggregator_process import free_port, wait_healthy
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.exc import OperationalError
 
@@ -69,12 +68,6 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Replica:
     """One aggregator app served by uvicorn in a thread."""
 
@@ -83,23 +76,15 @@ class Replica:
                                       gate_offline_seconds=5)
         self.app = create_app(settings)  # migrates: both replicas do, under an advisory lock
         self.services = self.app.state.services
-        self.base = f"http://127.0.0.1:{_port()}"
-        port = int(self.base.rsplit(":", 1)[1])
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port,
                                                     log_level="error"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"replica {self.base} did not come up")
+        wait_healthy(self.base)
 
     def stop(self) -> None:
         self.server.should_exit = True

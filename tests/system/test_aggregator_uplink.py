@@ -4,10 +4,6 @@ uploaded after their events, a gate restart with a backlog delivering every even
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from aggregator_process import free_port, serve_aggregator, wait_healthy
 
 from gate.config.loader import load_config
 from gate.config.uplink import UplinkConfig
@@ -23,7 +20,6 @@ from gate.demo import DEMO_CONFIG
 from gate.uplink.service import Uplink, build_uplink
 from hw_sim.harness import SimulatedGate
 
-ROOT = Path(__file__).resolve().parents[2]
 VISIBLE_WITHIN_S = 5.0
 
 
@@ -50,33 +46,14 @@ class Central:
                 return items
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
     folder = tmp_path_factory.mktemp("central")
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, AGGREGATOR_BACKGROUND_JOBS="false",
-               AGGREGATOR_SNAPSHOT_DIR=str(folder / "snaps"))
-    server = subprocess.Popen([sys.executable, "-m", "aggregator", "serve", "--db",
-                               f"sqlite:///{folder / 'agg.db'}", "--port", str(port), "--demo"],
-                              env=env, cwd=ROOT)
+    server = serve_aggregator(f"sqlite:///{folder / 'agg.db'}", port, folder / "snaps")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "the aggregator exited at start"
-            assert time.monotonic() < deadline, "the aggregator did not come up"
-            time.sleep(0.2)
+        wait_healthy(base, server, timeout_seconds=60)
         with httpx.Client(base_url=base, timeout=10) as admin:
             admin.post("/api/v1/auth/login", json={
                 "username": "admin", "password": "admin-demo-pass"}).raise_for_status()

@@ -15,14 +15,6 @@ from gate.directory.store import DirectoryStore
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture()
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "gate.yaml"
-    path.write_text(f"gate_id: test-gate\nstorage:\n  data_dir: {tmp_path / 'data'}\n",
-                    encoding="utf-8")
-    return path
-
-
 def _enroll(config: Path, *photos: Path) -> int:
     args = ["enroll", "--config", str(config), "--name", "张伟", "--unit", "1-1-101",
             "--group", "residents", "--person-id", "r-1"]

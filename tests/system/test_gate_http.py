@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
+from aggregator_process import free_port
 from fastapi.testclient import TestClient
 
 from gate.config.http import HttpConfig
 from gate.http import GateHttpServer, GateState, create_gate_app
 from gate.uplink.state import UplinkState
 from hw_sim.harness import SimulatedGate
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _value(text: str, name: str) -> float | None:
@@ -99,7 +93,7 @@ def test_healthz_names_a_lost_camera_and_an_offline_board(sim: SimulatedGate) ->
 
 
 def test_server_serves_metrics_over_http_and_stops(sim: SimulatedGate) -> None:
-    config = HttpConfig(enabled=True, port=_port())
+    config = HttpConfig(enabled=True, port=free_port())
     server = GateHttpServer(config, GateState.from_gate(sim.gate))
     server.start()
     try:

@@ -36,14 +36,6 @@ PHOTOS = {
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture()
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "gate.yaml"
-    path.write_text(f"gate_id: test-gate\nstorage:\n  data_dir: {tmp_path / 'data'}\n",
-                    encoding="utf-8")
-    return path
-
-
 def _enroll(config: Path, person_id: str, photo: Path) -> int:
     return main(["enroll", "--config", str(config), "--name", person_id, "--unit", "1-1-101",
                  "--group", "residents", "--person-id", person_id, "--photo", str(photo)])

@@ -207,14 +207,19 @@ def test_lookalike_residents_show_a_second_factor_badge_in_both_languages(
         assert page.locator(".table-wrap").evaluate("e => e.scrollWidth <= e.clientWidth")
 
 
-def test_registering_a_gate_shows_its_credential_once_and_it_can_be_revoked(page: Page) -> None:
+def _register_gate(page: Page, gate_id: str, name: str) -> str:
+    """Sign in, register a gate on the gates page; the credential the dialog shows once."""
     sign_in(page)
     page.get_by_role("link", name="门禁设备").click()
     page.locator("#register-gate").click()
-    page.get_by_label("门禁编号").fill("gate-new")
-    page.get_by_label("名称").fill("北门")
+    page.get_by_label("门禁编号").fill(gate_id)
+    page.get_by_label("名称").fill(name)
     page.get_by_role("button", name="保存").click()
-    credential = page.locator("#gate-credential").input_value()
+    return page.locator("#gate-credential").input_value()
+
+
+def test_registering_a_gate_shows_its_credential_once_and_it_can_be_revoked(page: Page) -> None:
+    credential = _register_gate(page, "gate-new", "北门")
     assert len(credential) >= 20
     page.get_by_role("button", name="我已保存").click()
     expect(page.locator("#gate-credential")).to_have_count(0)
@@ -227,13 +232,7 @@ def test_registering_a_gate_shows_its_credential_once_and_it_can_be_revoked(page
 
 
 def test_a_new_credential_readmits_a_revoked_gate_and_is_shown_once(page: Page) -> None:
-    sign_in(page)
-    page.get_by_role("link", name="门禁设备").click()
-    page.locator("#register-gate").click()
-    page.get_by_label("门禁编号").fill("gate-lost")
-    page.get_by_label("名称").fill("西门")
-    page.get_by_role("button", name="保存").click()
-    first = page.locator("#gate-credential").input_value()
+    first = _register_gate(page, "gate-lost", "西门")
     page.get_by_role("button", name="我已保存").click()
     row = page.locator("#gates-table tr[data-gate=gate-lost]")
     page.once("dialog", lambda dialog: dialog.accept())

@@ -52,22 +52,28 @@ def test_unreadable_and_non_mapping_files_exit_2(tmp_path: Path) -> None:
     assert main(["check-config", str(listing)]) == 2
 
 
+def _check_config_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                         yaml_text: str) -> str:
+    """`gate check-config` on a file holding `yaml_text` (it must pass): what it printed."""
+    path = tmp_path / "gate.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    return capsys.readouterr().out
+
+
 def test_dlib_face_only_config_warns_it_is_unsafe_for_east_asian_residents(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "dlib.yaml"
-    path.write_text("gate_id: g1\nface:\n  recogniser:\n    type: dlib\n", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    out = capsys.readouterr().out
+    out = _check_config_output(tmp_path, capsys,
+                               "gate_id: g1\nface:\n  recogniser:\n    type: dlib\n")
     assert "UNSAFE" in out and "East-Asian" in out and "card/PIN" in out
+
 
 def test_check_config_quotes_the_east_asian_rate_of_the_configured_threshold(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "loose.yaml"
-    path.write_text("gate_id: g1\nface:\n  recogniser:\n    threshold: 0.5\n", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    out = capsys.readouterr().out
+    out = _check_config_output(tmp_path, capsys,
+                               "gate_id: g1\nface:\n  recogniser:\n    threshold: 0.5\n")
     assert "threshold 0.50" in out and "accepted 10% of East-Asian strangers" in out
     assert "UNSAFE" in out
 
@@ -75,20 +81,15 @@ def test_check_config_quotes_the_east_asian_rate_of_the_configured_threshold(
 def test_check_config_says_when_a_threshold_was_never_measured(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "odd.yaml"
-    path.write_text("gate_id: g1\nface:\n  recogniser:\n    threshold: 0.42\n", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    out = capsys.readouterr().out
+    out = _check_config_output(tmp_path, capsys,
+                               "gate_id: g1\nface:\n  recogniser:\n    threshold: 0.42\n")
     assert "no measured East-Asian stranger-accept rate" in out and "UNSAFE" in out
 
 
 def test_default_config_quotes_zero_east_asian_strangers_and_no_unsafe_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "default.yaml"
-    path.write_text("gate_id: g1\n", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    out = capsys.readouterr().out
+    out = _check_config_output(tmp_path, capsys, "gate_id: g1\n")
     assert "threshold 0.40 / margin 0.05 accepted 0% of East-Asian strangers" in out
     assert "UNSAFE" not in out
 
@@ -96,14 +97,10 @@ def test_default_config_quotes_zero_east_asian_strangers_and_no_unsafe_warning(
 def test_check_config_warns_while_osdp_install_mode_is_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "pairing.yaml"
-    path.write_text("gate_id: g1\ndoor:\n  backend:\n    type: osdp\n    install_mode: true\n",
-                    encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    assert "install_mode is on" in capsys.readouterr().out
-    path.write_text("gate_id: g1\ndoor:\n  backend:\n    type: osdp\n", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    assert "install_mode" not in capsys.readouterr().out
+    osdp = "gate_id: g1\ndoor:\n  backend:\n    type: osdp\n"
+    assert "install_mode is on" in _check_config_output(
+        tmp_path, capsys, osdp + "    install_mode: true\n")
+    assert "install_mode" not in _check_config_output(tmp_path, capsys, osdp)
 
 
 @pytest.mark.parametrize(("yaml_text", "warning"), [
@@ -114,12 +111,8 @@ def test_check_config_warns_while_osdp_install_mode_is_on(
 def test_check_config_warns_when_a_factor_setting_lets_nobody_in(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], yaml_text: str, warning: str
 ) -> None:
-    path = tmp_path / "factors.yaml"
-    path.write_text(f"gate_id: g1\n{yaml_text}", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    assert warning in capsys.readouterr().out
+    assert warning in _check_config_output(tmp_path, capsys, f"gate_id: g1\n{yaml_text}")
     # With a card reader on the door, a face that needs a card is a working setting.
-    path.write_text("gate_id: g1\nface:\n  face_only_allowed: false\n"
-                    "door:\n  backend:\n    type: osdp\n", encoding="utf-8")
-    assert main(["check-config", str(path)]) == 0
-    assert "will ever" not in capsys.readouterr().out
+    with_reader = ("gate_id: g1\nface:\n  face_only_allowed: false\n"
+                   "door:\n  backend:\n    type: osdp\n")
+    assert "will ever" not in _check_config_output(tmp_path, capsys, with_reader)
