@@ -90,6 +90,9 @@ def parse_args() -> argparse.Namespace:
                         "varying every glyph (v3: 8)")
     parser.add_argument("--channels-last", action="store_true",
                         help="NHWC tensors: ~1.2x faster steps on AVX2-only CPUs (v3)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="bfloat16 autocast for the forward pass (weights stay float32): "
+                        "~2.2x faster steps on CPUs with AVX512_BF16 (v4)")
     parser.add_argument("--wide-margins", action="store_true",
                         help="a third of synthetic crops as loose as real detector boxes (v3)")
     return parser.parse_args()
@@ -130,7 +133,9 @@ def main() -> None:
     for step in range(1, args.steps + 1):
         images, targets = sampler.batch(args.batch)
         inputs = torch.from_numpy(to_blob(list(images))).contiguous(memory_format=layout)
-        log_probs = ctc_log_probs(model(inputs))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            scores = model(inputs)
+        log_probs = ctc_log_probs(scores.float())
         loss = ctc(
             log_probs,
             torch.tensor([c for t in targets for c in t]),

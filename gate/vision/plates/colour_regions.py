@@ -24,6 +24,11 @@ HSV_RANGES: dict[PlateColour, tuple[tuple[int, int, int], tuple[int, int, int]]]
     "yellow": ((12, 90, 90), (34, 255, 255)),
     "green": ((36, 45, 90), (85, 255, 255)),
 }
+# At night a blue plate's background falls below the loose mask's brightness floor (V 45)
+# while staying strongly saturated; this extra mask trades brightness for saturation.
+DIM_RANGES: dict[PlateColour, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "blue": ((98, 120, 20), (128, 255, 255)),
+}
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,18 @@ def colour_proposals(
     # A bright plate on a dark car of the same hue (blue on navy) merges with the body
     # under the loose mask; the stricter one (brighter, more saturated) separates them.
     bright = cv2.inRange(hsv, (0, 110, 120), (180, 255, 255))
+    enough_pixels = 0.1 * min_width * min_width
     for name, loose in colour_masks(hsv).items():
-        if cv2.countNonZero(loose) < 0.1 * min_width * min_width:
-            continue
+        masks = [loose, cv2.bitwise_and(loose, bright)]
+        if name in DIM_RANGES:
+            dim = cv2.inRange(hsv, *DIM_RANGES[name])
+            # Only worth its closings where it adds a plate's worth of pixels to the loose mask.
+            if cv2.countNonZero(cv2.subtract(dim, loose)) >= enough_pixels:
+                masks.append(dim)
         seen: list[Footprint] = []
-        for mask in (loose, cv2.bitwise_and(loose, bright)):
+        for mask in masks:
+            if cv2.countNonZero(mask) < enough_pixels:
+                continue
             mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening)
             for close in closings:
                 closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, close)
