@@ -124,7 +124,9 @@ def colour_proposals(
     bright = cv2.inRange(hsv, (0, 110, 120), (180, 255, 255))
     enough_pixels = 0.1 * min_width * min_width
     for name, loose in colour_masks(hsv).items():
-        masks = [loose, cv2.bitwise_and(loose, bright)]
+        masks = []
+        if cv2.countNonZero(loose) >= enough_pixels:
+            masks += [loose, cv2.bitwise_and(loose, bright)]
         if name in DIM_RANGES:
             dim = cv2.inRange(hsv, *DIM_RANGES[name])
             # Only worth its closings where it adds a plate's worth of pixels to the loose mask.
@@ -132,8 +134,6 @@ def colour_proposals(
                 masks.append(dim)
         seen: list[Footprint] = []
         for mask in masks:
-            if cv2.countNonZero(mask) < enough_pixels:
-                continue
             mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, opening)
             for close in closings:
                 closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, close)
