@@ -7,8 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
-from gate.vision.plates.pipeline import READ, UNREADABLE, PlatePipeline, PlatePipelineSettings
+from gate.vision.plates.pipeline import (
+    READ,
+    UNREADABLE,
+    PlatePipeline,
+    PlatePipelineSettings,
+    colour_consistent,
+)
 from gate.vision.plates.types import PlateCandidate, PlateRead
 from gate.vision.types import Box, Frame
 
@@ -20,14 +27,16 @@ class ScriptedDetector:
 
     name = "scripted"
 
-    def __init__(self, boxes: dict[int, list[Box]]) -> None:
+    def __init__(self, boxes: dict[int, list[Box]], colour: str | None = None) -> None:
         self.boxes = boxes
         self.frame = 0
+        self.colour = colour
 
     def detect(self, frame_bgr: np.ndarray) -> list[PlateCandidate]:
         boxes = self.boxes.get(self.frame, [])
         return [PlateCandidate(np.float32([[b.x1, b.y1], [b.x2, b.y1], [b.x2, b.y2],
-                                           [b.x1, b.y2]]), b, 0.9, "blue") for b in boxes]
+                                           [b.x1, b.y2]]), b, 0.9, self.colour)  # type: ignore[arg-type]
+                for b in boxes]
 
 
 class ScriptedRecogniser:
@@ -55,8 +64,8 @@ IMAGE = np.zeros((480, 640, 3), np.uint8)
 
 
 def _run(frames: int, boxes: dict[int, list[Box]], texts: dict[int, list[tuple[str, float]]],
-         settings: PlatePipelineSettings | None = None) -> list:
-    detector = ScriptedDetector(boxes)
+         settings: PlatePipelineSettings | None = None, colour: str | None = None) -> list:
+    detector = ScriptedDetector(boxes, colour)
     pipeline = PlatePipeline(detector, ScriptedRecogniser(detector, texts), settings)
     outcomes = []
     for index in range(frames):
@@ -155,3 +164,34 @@ def test_a_second_car_in_the_same_spot_is_decided_once_it_reads_consistently() -
     texts = {i: [("粤B12345" if i < 8 else "沪AD12345", 0.95)] for i in range(20)}
     plates = [o.plate for _, o in _run(20, boxes, texts)]
     assert plates == ["粤B12345", "沪AD12345"]
+
+
+@pytest.mark.parametrize(
+    ("text", "colour", "kept"),
+    [
+        ("皖AD12345", "green", True),  # new-energy small car
+        ("皖A12345D", "green", True),  # new-energy large vehicle
+        ("皖D22939", "green", False),  # 7 characters on a green plate: one was lost
+        ("皖AD12345", "blue", False),  # blue plates never have 8 characters
+        ("粤B12345", "blue", True),
+        ("粤B12345", "yellow", True),  # yellow/white/black/unknown are not checked
+        ("粤B12345", None, True),
+    ],
+)
+def test_a_read_the_background_colour_rules_out_keeps_no_confidence(
+    text: str, colour: str | None, kept: bool
+) -> None:
+    read = PlateRead(text, 0.95, (0.95,) * len(text))
+    checked = colour_consistent(read, colour)
+    assert checked.text == text
+    assert (checked.confidence == 0.95) is kept
+    assert (checked.char_confidences == read.char_confidences) is kept
+
+
+def test_a_green_plate_read_as_seven_characters_never_decides() -> None:
+    lost_a_character = {i: [("皖D22939", 0.97)] for i in range(30)}
+    outcomes = _run(30, {i: [BOX] for i in range(30)}, lost_a_character, colour="green")
+    assert all(o.plate is None for _, o in outcomes)
+    whole = {i: [("皖AD22939", 0.9)] for i in range(4)}
+    decided = _run(4, {i: [BOX] for i in range(4)}, whole, colour="green")
+    assert [o.plate for _, o in decided] == ["皖AD22939"]

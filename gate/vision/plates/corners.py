@@ -162,3 +162,19 @@ def scale_quad(corners: np.ndarray, grow_x: float, grow_y: float) -> np.ndarray:
     down = ((bl - tl) + (br - tr)) / 2.0
     dx, dy = right * grow_x, down * grow_y
     return np.array([tl - dx - dy, tr + dx - dy, br + dx + dy, bl - dx + dy], dtype=np.float32)
+
+
+def grow_top_to_aspect(corners: np.ndarray, aspect: float) -> np.ndarray:
+    """The quad with its top edge moved up until width / height is `aspect` (never down).
+
+    For a blob that holds only the lower part of its plate, such as the green mask of a
+    new-energy plate, whose background fades to white towards the top.
+    """
+    quad = corners.astype(np.float32)
+    width, height = plate_dimensions(quad)
+    if height <= 0 or width / height <= aspect:
+        return quad
+    tl, tr, br, bl = quad
+    down = ((bl - tl) + (br - tr)) / 2.0
+    lift = down * (width / aspect - height) / height
+    return np.array([tl - lift, tr - lift, br, bl], dtype=np.float32)

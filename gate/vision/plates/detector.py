@@ -17,7 +17,12 @@ import numpy as np
 
 from gate.errors import ImageError
 from gate.vision.plates.colour_regions import Proposal, colour_proposals, stroke_proposals
-from gate.vision.plates.corners import corners_box, plate_dimensions, scale_quad
+from gate.vision.plates.corners import (
+    corners_box,
+    grow_top_to_aspect,
+    plate_dimensions,
+    scale_quad,
+)
 from gate.vision.plates.rectify import rectify
 from gate.vision.plates.refine import refine_quad
 from gate.vision.plates.types import PlateCandidate, PlateColour
@@ -26,6 +31,8 @@ from gate.vision.plates.verify import PATCH_SIZE, PlateEvidence, plate_evidence
 logger = logging.getLogger(__name__)
 
 MIN_FRAME_SIDE_PX = 16
+NEW_ENERGY_ASPECT = 480.0 / 140.0
+"""Width over height of a small new-energy (green) plate, GA 36-2018."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,10 @@ class ClassicalPlateDetector:
         if proposal.source == "strokes":
             # Stroke blobs hug the characters; the plate's edge lies a little outside them.
             quad = scale_quad(quad, 0.03, 0.12)
+        elif proposal.source == "green":
+            # A new-energy plate fades from green to white towards its top edge, so the
+            # green mask holds its lower part: restore the plate's height above it.
+            quad = grow_top_to_aspect(quad, NEW_ENERGY_ASPECT)
         if not _plausible_quad(quad):
             return None
         evidence = self._evidence(frame, quad)

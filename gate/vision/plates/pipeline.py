@@ -23,7 +23,7 @@ from gate.vision.plates.rectify import rectify
 from gate.vision.plates.types import PlateCandidate, PlateDetector, PlateRead, PlateRecogniser
 from gate.vision.plates.voting import PlateVotes, VoteSettings
 from gate.vision.types import Box, Frame
-from wire.plates import is_valid_plate
+from wire.plates import is_valid_plate, plate_kind
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,23 @@ def _better(single: PlateRead, double: PlateRead) -> PlateRead:
     return double if double.confidence > single.confidence else single
 
 
+def colour_consistent(read: PlateRead, colour: str | None) -> PlateRead:
+    """`read`, or the same text with no confidence when the background rules it out.
+
+    A green background is a new-energy plate, which has 8 characters; a blue background
+    is an ordinary plate, which never has. A 7-character read of a green plate is a read
+    that lost a character (the new-energy D or F, or the letter beside it), so it must not
+    count as a plate. Other colours (yellow, white, black, unknown) are not checked:
+    large new-energy plates are yellow and green, and white/black guesses are unsure.
+    """
+    if colour not in ("green", "blue") or not is_valid_plate(read.text):
+        return read
+    new_energy = plate_kind(read.text) == "new_energy"
+    if new_energy == (colour == "green"):
+        return read
+    return PlateRead(read.text, 0.0, tuple(0.0 for _ in read.char_confidences))
+
+
 def _plate_shaped(read: PlateRead) -> bool:
     return 7 <= len(read.text) <= 8
 
@@ -156,6 +173,8 @@ class PlatePipeline:
             reads = both[: len(crops)]
             for index, two_row_read in zip(squarish, both[len(crops):], strict=True):
                 reads[index] = _better(reads[index], two_row_read)
+            reads = [colour_consistent(read, c.colour)
+                     for read, c in zip(reads, candidates, strict=True)]
         done = time.perf_counter()
         self.stage_seconds["detect"] += detected - started
         self.stage_seconds["rectify"] += rectified - detected
@@ -167,12 +186,16 @@ class PlatePipeline:
 
         The whole crop is read as it is, and the detector also looks inside it (on a
         padded canvas) to straighten a tilted plate; the surest valid read wins, else the
-        surest read of any kind.
+        surest read of any kind. A read the plate's background colour rules out
+        (`colour_consistent`) keeps its text but has no confidence.
         """
         pad_y, pad_x = crop.shape[0] // 2, crop.shape[1] // 4
         canvas = cv2.copyMakeBorder(crop, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
-        reads = [self.recogniser.read([crop])[0]]
-        reads += [read for _, _, read in self.read_frame(canvas)[:2]]
+        found = self.read_frame(canvas)[:2]
+        whole = self.recogniser.read([crop])[0]
+        # The plate's background colour, if the detector saw one, rules the whole-crop read too.
+        reads = [colour_consistent(whole, found[0][0].colour) if found else whole]
+        reads += [read for _, _, read in found]
         valid = [read for read in reads if is_valid_plate(read.text)]
         return max(valid or reads, key=lambda read: read.confidence)
 
