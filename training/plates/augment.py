@@ -167,7 +167,8 @@ _PROVINCE_BOX = (0.015, 0.12, 0.165, 0.88)
 
 
 def swap_province(image: np.ndarray, glyphs: dict[str, np.ndarray], province: str,
-                  rng: np.random.Generator, vary: bool = False) -> np.ndarray:
+                  rng: np.random.Generator, vary: bool = False,
+                  elastic: float = 0.0) -> np.ndarray:
     """The tight real crop with its province character painted over by `province`.
 
     The real training crops are all 皖: without this the model learns "real-looking
@@ -190,7 +191,7 @@ def swap_province(image: np.ndarray, glyphs: dict[str, np.ndarray], province: st
     text_mask = np.zeros((h, w), np.uint8)
     text_mask[y0:y1, x0:x1] = 255
     out = cv2.inpaint(image, text_mask, 3, cv2.INPAINT_TELEA).astype(np.float32)
-    glyph = vary_glyph(glyphs[province], rng) if vary else glyphs[province]
+    glyph = vary_glyph(glyphs[province], rng, elastic=elastic) if vary else glyphs[province]
     glyph = cv2.resize(glyph, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     mask = cv2.GaussianBlur(glyph.astype(np.float32) / 255, (0, 0), float(rng.uniform(0.3, 0.7)))
     mask = np.clip(mask * rng.uniform(1.3, 1.8), 0, 1)  # plate hanzi are bolder than the fonts

@@ -37,11 +37,14 @@ class SyntheticRecipe:
     """With `variation`: pre-varied copies per font (v3) instead of varying every paste (v2)."""
     wide_margins: bool = False
     """A third of the crops as loose as our detector's boxes on real scenes (v3)."""
+    typefaces: bool = False
+    """More CJK faces and bent hanzi (typeface randomisation, v6)."""
 
     def cache_suffix(self) -> str:
         """File-name suffix that tells pools of different recipes apart ('' for v1)."""
         suffix = "_var" if self.variation else ""
         suffix += f"_gv{self.glyph_variants}" if self.variation and self.glyph_variants else ""
+        suffix += "_tf" if self.typefaces else ""
         return suffix + ("_wide" if self.wide_margins else "")
 
 
@@ -52,7 +55,7 @@ def _render_chunk(args: tuple[int, int, int, SyntheticRecipe]) -> tuple[np.ndarr
     global _renderer, _renderer_recipe
     seed, chunk, count, recipe = args
     if _renderer is None or _renderer_recipe != recipe:
-        _renderer = PlateRenderer(recipe.variation, recipe.glyph_variants)
+        _renderer = PlateRenderer(recipe.variation, recipe.glyph_variants, recipe.typefaces)
         _renderer_recipe = recipe
     rng = np.random.default_rng([seed, chunk])
     samples = [synthetic_sample(_renderer, rng, recipe.wide_margins) for _ in range(count)]
@@ -123,7 +126,8 @@ class BatchSampler:
 
     def __init__(self, pool_images: np.ndarray, pool_texts: list[str], real: list[RealCrop],
                  real_fraction: float, seed: int, province_swap: float = 0.5,
-                 vary_glyphs: bool = False, glyph_variants: int = 0) -> None:
+                 vary_glyphs: bool = False, glyph_variants: int = 0,
+                 typefaces: bool = False) -> None:
         self.pool_images = pool_images
         self.pool_targets = [encode(t) for t in pool_texts]
         self.real = real
@@ -131,7 +135,7 @@ class BatchSampler:
         self.vary_each_paste = vary_glyphs and not glyph_variants
         self.real_fraction = real_fraction if real else 0.0
         self.rng = np.random.default_rng([seed, 1])
-        self.glyph_bank = GlyphBank(glyph_variants if vary_glyphs else 0, seed + 7)
+        self.glyph_bank = GlyphBank(glyph_variants if vary_glyphs else 0, seed + 7, typefaces)
 
     def batch(self, size: int) -> tuple[np.ndarray, list[list[int]]]:
         """(N, H, W, 3) uint8 inputs and their class-index targets."""
@@ -144,7 +148,8 @@ class BatchSampler:
             if self.rng.random() < self.province_swap and text[0] in PROVINCES:
                 province = PROVINCES[self.rng.integers(len(PROVINCES))]
                 cjk, _ = self.glyph_bank.pick(self.rng)
-                image = swap_province(image, cjk, province, self.rng, self.vary_each_paste)
+                image = swap_province(image, cjk, province, self.rng, self.vary_each_paste,
+                                      self.glyph_bank.elastic)
                 text = province + text[1:]
             images.append(augment_real(image, self.rng))
             targets.append(encode(text))

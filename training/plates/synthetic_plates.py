@@ -29,6 +29,21 @@ CJK_FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
 )
+# More CJK faces for typeface randomisation (v6): other weights, the serif design, the
+# Japanese/Korean/Traditional regional forms of the same characters (TTC indices 0, 1, 3)
+# and Droid Sans Fallback (fonts-noto-cjk-extra, fonts-droid-fallback). None of them is the
+# plate typeface; together they make the province characters' structure, not one face's
+# details, what the network learns.
+EXTRA_CJK_FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Black.ttc", 1),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc", 3),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-DemiLight.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Black.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-SemiBold.ttc", 2),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+)
 LATIN_FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf", 0),
     ("/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Regular.ttf", 0),
@@ -79,14 +94,33 @@ def _glyph_mask(font: ImageFont.FreeTypeFont, char: str) -> np.ndarray | None:
     return mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].copy()
 
 
-def vary_glyph(mask: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+def elastic_glyph(mask: np.ndarray, rng: np.random.Generator, amplitude: float) -> np.ndarray:
+    """The glyph under a smooth random displacement field (`amplitude` x its height, at most).
+
+    A 4x4 grid of random shifts, interpolated bicubically over the glyph: components move
+    and change proportion a little, as they do between two typefaces of one character.
+    """
+    h, w = mask.shape
+    pad = int(np.ceil(amplitude * h)) + 1
+    out = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    oh, ow = out.shape
+    shifts = rng.uniform(-1.0, 1.0, size=(2, 4, 4)).astype(np.float32) * amplitude * h
+    dx = cv2.resize(shifts[0], (ow, oh), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(shifts[1], (ow, oh), interpolation=cv2.INTER_CUBIC)
+    xs, ys = np.meshgrid(np.arange(ow, dtype=np.float32), np.arange(oh, dtype=np.float32))
+    return cv2.remap(out, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
+
+
+def vary_glyph(mask: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
+               elastic: float = 0.0) -> np.ndarray:
     """The glyph with a random stroke weight, slant and slight rotation.
 
     Our fonts are not the plate font: varying stroke weight and shape makes the model
-    learn a character's structure rather than one typeface's details.
+    learn a character's structure rather than one typeface's details. With `elastic` > 0
+    the glyph is also bent by `elastic_glyph` of that amplitude.
     """
     h, w = mask.shape
-    out = mask
+    out = elastic_glyph(mask, rng, elastic) if elastic > 0 else mask
     radius = int(round(rng.uniform(-3.5, 4.5) * strength * h / 140))
     if radius:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
@@ -111,14 +145,19 @@ def vary_glyph(mask: np.ndarray, rng: np.random.Generator, strength: float = 1.0
 
 
 def _varied_fonts(fonts: list[dict[str, np.ndarray]], variants: int, strength: float,
-                  seed: int) -> list[dict[str, np.ndarray]]:
+                  seed: int, elastic: float = 0.0) -> list[dict[str, np.ndarray]]:
     """`variants` copies of every font, each glyph with its own stroke weight and slant."""
     out = []
     for font_index, glyphs in enumerate(fonts):
         for variant in range(variants):
             rng = np.random.default_rng([seed, font_index, variant])
-            out.append({c: vary_glyph(m, rng, strength) for c, m in sorted(glyphs.items())})
+            out.append({c: vary_glyph(m, rng, strength, elastic)
+                        for c, m in sorted(glyphs.items())})
     return out
+
+
+ELASTIC_AMPLITUDE = 0.05
+"""Typeface randomisation: hanzi components move by up to 5 % of the glyph height."""
 
 
 class GlyphBank:
@@ -126,14 +165,20 @@ class GlyphBank:
 
     With `variants` > 0 each font is replaced by that many varied copies (`vary_glyph`,
     drawn once from a fixed seed): the variety of varying every pasted glyph, at the
-    cost of rendering a plain font.
+    cost of rendering a plain font. With `typefaces` (v6) the hanzi come from more faces
+    (`EXTRA_CJK_FONTS`, those installed) and their varied copies are also bent
+    (`elastic_glyph`).
     """
 
-    def __init__(self, variants: int = 0, seed: int = 0) -> None:
+    def __init__(self, variants: int = 0, seed: int = 0, typefaces: bool = False) -> None:
         self.cjk: list[dict[str, np.ndarray]] = []
         self.latin: list[dict[str, np.ndarray]] = []
         hanzi = PROVINCES + "学警挂港澳领使"
-        for path, index in _font_paths(CJK_FONTS):
+        cjk_fonts = _font_paths(CJK_FONTS)
+        if typefaces:
+            cjk_fonts += [(p, i) for p, i in EXTRA_CJK_FONTS if Path(p).is_file()]
+        self.elastic = ELASTIC_AMPLITUDE if typefaces else 0.0
+        for path, index in cjk_fonts:
             font = ImageFont.truetype(path, 140, index=index)
             glyphs = {c: m for c in hanzi if (m := _glyph_mask(font, c)) is not None}
             if len(glyphs) == len(hanzi):
@@ -146,7 +191,7 @@ class GlyphBank:
         if not self.cjk or not self.latin:
             raise FileNotFoundError("fonts lack plate characters; install fonts-noto-cjk")
         if variants:
-            self.cjk = _varied_fonts(self.cjk, variants, 1.0, seed)
+            self.cjk = _varied_fonts(self.cjk, variants, 1.0, seed, self.elastic)
             self.latin = _varied_fonts(self.latin, variants, 0.6, seed + 1)
 
     def pick(self, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -207,8 +252,9 @@ class PlateRenderer:
     Off, the renderer draws exactly as it did for model v1.
     """
 
-    def __init__(self, variation: bool = False, glyph_variants: int = 0) -> None:
-        self.glyphs = GlyphBank(glyph_variants if variation else 0)
+    def __init__(self, variation: bool = False, glyph_variants: int = 0,
+                 typefaces: bool = False) -> None:
+        self.glyphs = GlyphBank(glyph_variants if variation else 0, typefaces=typefaces)
         self.variation = variation
         self.vary_each_paste = variation and not glyph_variants
 
@@ -216,7 +262,8 @@ class PlateRenderer:
                colour: tuple[int, int, int], rng: np.random.Generator, narrow_ok: bool) -> None:
         x0, y0, w, h = (v * PX_PER_MM for v in box)
         if self.vary_each_paste:
-            glyph = vary_glyph(glyph, rng, strength=1.0 if not narrow_ok else 0.6)
+            glyph = vary_glyph(glyph, rng, strength=1.0 if not narrow_ok else 0.6,
+                               elastic=0.0 if narrow_ok else self.glyphs.elastic)
         gh, gw = glyph.shape
         target_h = h
         target_w = w

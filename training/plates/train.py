@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from gate.vision.plates.alphabet import NUM_CLASSES, decode
 from gate.vision.plates.recogniser import to_blob
@@ -59,11 +60,18 @@ def accuracy(model: nn.Module, images: np.ndarray, texts: list[str]) -> float:
     return correct / max(1, len(texts))
 
 
-def save(model: nn.Module, args: argparse.Namespace, step: int) -> None:
-    """Write RUN_DIR/model.pt (replaced at every checkpoint, so a run can be exported early)."""
+def save(model: nn.Module, args: argparse.Namespace, step: int,
+         raw: nn.Module | None = None) -> None:
+    """Write RUN_DIR/model.pt (replaced at every checkpoint, so a run can be exported early).
+
+    `model` is what gets exported; with --ema, `raw` (the trained weights before averaging)
+    is kept beside it as "raw_model" so the two can be compared.
+    """
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     state = {"model": model.state_dict(), "num_classes": NUM_CLASSES, "step": step,
              "args": config}
+    if raw is not None:
+        state["raw_model"] = raw.state_dict()
     torch.save(state, args.out / "model.tmp")
     (args.out / "model.tmp").replace(args.out / "model.pt")
 
@@ -95,6 +103,12 @@ def parse_args() -> argparse.Namespace:
                         "~2.2x faster steps on CPUs with AVX512_BF16 (v4)")
     parser.add_argument("--wide-margins", action="store_true",
                         help="a third of synthetic crops as loose as real detector boxes (v3)")
+    parser.add_argument("--typeface-randomisation", action="store_true",
+                        help="with --glyph-variation: hanzi from more CJK faces and bent by "
+                        "a smooth random field (v6)")
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="export an exponential moving average of the weights (and "
+                        "BatchNorm statistics) with this decay, e.g. 0.999 (v5); 0 = off")
     return parser.parse_args()
 
 
@@ -106,7 +120,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
 
-    recipe = SyntheticRecipe(args.glyph_variation, args.glyph_variants, args.wide_margins)
+    recipe = SyntheticRecipe(args.glyph_variation, args.glyph_variants, args.wide_margins,
+                             args.typeface_randomisation)
     pool_images, pool_texts = synthetic_pool(args.pool, args.seed, args.cache, recipe=recipe)
     val_images, val_texts = synthetic_pool(2000, args.seed + 1000, args.cache, recipe=recipe)
     logger.info("synthetic pool ready: %d crops in %.0f s", len(pool_texts), time.time() - started)
@@ -115,13 +130,16 @@ def main() -> None:
     holdout_texts = [c.text for c in real_holdout]
     sampler = BatchSampler(pool_images, pool_texts, real_train, args.real_fraction, args.seed,
                            province_swap=args.province_swap, vary_glyphs=args.glyph_variation,
-                           glyph_variants=args.glyph_variants)
+                           glyph_variants=args.glyph_variants,
+                           typefaces=args.typeface_randomisation)
 
     model = PlateNet()
     if args.init:
         model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
     layout = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)
+    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema),
+                              use_buffers=True) if args.ema else None)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=args.lr, total_steps=args.steps, pct_start=0.15
@@ -147,18 +165,23 @@ def main() -> None:
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimiser.step()
         schedule.step()
+        if averaged is not None:
+            averaged.update_parameters(model)
         running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
         if step % 250 == 0 or step == args.steps:
+            exported = averaged.module if averaged is not None else model
             record = {
                 "step": step,
                 "loss": round(running, 4),
-                "synthetic_val": accuracy(model, val_images, val_texts),
-                "real_holdout": accuracy(model, holdout_images, holdout_texts),
+                "synthetic_val": accuracy(exported, val_images, val_texts),
+                "real_holdout": accuracy(exported, holdout_images, holdout_texts),
                 "minutes": round((time.time() - started) / 60, 1),
             }
+            if averaged is not None:
+                record["raw_real_holdout"] = accuracy(model, holdout_images, holdout_texts)
             history.append(record)
             logger.info("%s", json.dumps(record))
-            save(model, args, step)
+            save(exported, args, step, raw=model if averaged is not None else None)
     summary = {
         "train_minutes": round((time.time() - train_started) / 60, 1),
         "total_minutes": round((time.time() - started) / 60, 1),
