@@ -100,7 +100,8 @@ def parse_args() -> argparse.Namespace:
                         help="NHWC tensors: ~1.2x faster steps on AVX2-only CPUs (v3)")
     parser.add_argument("--bf16", action="store_true",
                         help="bfloat16 autocast for the forward pass (weights stay float32): "
-                        "~2.2x faster steps on CPUs with AVX512_BF16 (v4)")
+                        "~2.2x faster steps on the AMD CPU with AVX512_BF16 of v4, slower than "
+                        "float32 channels-last on the Intel Xeon of v6: time a step first")
     parser.add_argument("--wide-margins", action="store_true",
                         help="a third of synthetic crops as loose as real detector boxes (v3)")
     parser.add_argument("--typeface-randomisation", action="store_true",
@@ -108,7 +109,7 @@ def parse_args() -> argparse.Namespace:
                         "a smooth random field (v6)")
     parser.add_argument("--ema", type=float, default=0.0,
                         help="export an exponential moving average of the weights (and "
-                        "BatchNorm statistics) with this decay, e.g. 0.999 (v5); 0 = off")
+                        "BatchNorm statistics) with this decay, e.g. 0.999 (v6); 0 = off")
     return parser.parse_args()
 
 
