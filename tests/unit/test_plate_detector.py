@@ -93,6 +93,12 @@ def test_grow_top_to_aspect_raises_only_the_top_edge(degrees: float) -> None:
     assert np.allclose(grown, tilted_corners((400, 300), degrees), atol=0.01)
     whole = tilted_corners((400, 300), degrees)
     assert np.allclose(grow_top_to_aspect(whole, 4.0), whole)  # taller already: unchanged
+    sliver = flat.copy()
+    sliver[:2] += (flat[3] - flat[0]) * 0.8  # 220 x 8: grows to 16 at most, not to 70
+    capped = grow_top_to_aspect(sliver, 220 / 70)
+    assert np.allclose(np.linalg.norm(capped[3] - capped[0]), 2 * 0.2 * 42, atol=0.05)
+    line = np.float32([[0, 0], [100, 0], [100, 0], [0, 0]])
+    assert np.allclose(grow_top_to_aspect(line, 3.0), line)  # no height: left alone
 
 
 def test_rectify_straightens_a_tilted_plate_to_the_requested_size() -> None:

@@ -16,7 +16,7 @@ from gate.vision.plates.pipeline import (
     PlatePipelineSettings,
     colour_consistent,
 )
-from gate.vision.plates.types import PlateCandidate, PlateRead
+from gate.vision.plates.types import PlateCandidate, PlateColour, PlateRead
 from gate.vision.types import Box, Frame
 
 FPS = 8.0
@@ -27,16 +27,17 @@ class ScriptedDetector:
 
     name = "scripted"
 
-    def __init__(self, boxes: dict[int, list[Box]], colour: str | None = None) -> None:
+    def __init__(self, boxes: dict[int, list[Box]],
+                 colours: dict[int, PlateColour | None] | None = None) -> None:
         self.boxes = boxes
         self.frame = 0
-        self.colour = colour
+        self.colours = colours or {}
 
     def detect(self, frame_bgr: np.ndarray) -> list[PlateCandidate]:
         boxes = self.boxes.get(self.frame, [])
+        colour = self.colours.get(self.frame)
         return [PlateCandidate(np.float32([[b.x1, b.y1], [b.x2, b.y1], [b.x2, b.y2],
-                                           [b.x1, b.y2]]), b, 0.9, self.colour)  # type: ignore[arg-type]
-                for b in boxes]
+                                           [b.x1, b.y2]]), b, 0.9, colour) for b in boxes]
 
 
 class ScriptedRecogniser:
@@ -64,8 +65,9 @@ IMAGE = np.zeros((480, 640, 3), np.uint8)
 
 
 def _run(frames: int, boxes: dict[int, list[Box]], texts: dict[int, list[tuple[str, float]]],
-         settings: PlatePipelineSettings | None = None, colour: str | None = None) -> list:
-    detector = ScriptedDetector(boxes, colour)
+         settings: PlatePipelineSettings | None = None,
+         colours: dict[int, PlateColour | None] | None = None) -> list:
+    detector = ScriptedDetector(boxes, colours)
     pipeline = PlatePipeline(detector, ScriptedRecogniser(detector, texts), settings)
     outcomes = []
     for index in range(frames):
@@ -171,27 +173,48 @@ def test_a_second_car_in_the_same_spot_is_decided_once_it_reads_consistently() -
     [
         ("皖AD12345", "green", True),  # new-energy small car
         ("皖A12345D", "green", True),  # new-energy large vehicle
+        ("皖ad12345", "green", True),  # judged as the normalised plate
         ("皖D22939", "green", False),  # 7 characters on a green plate: one was lost
         ("皖AD12345", "blue", False),  # blue plates never have 8 characters
+        ("皖A12345D", "blue", False),
         ("粤B12345", "blue", True),
+        ("粤B12", "green", True),  # not a plate at all: left to the format rules
         ("粤B12345", "yellow", True),  # yellow/white/black/unknown are not checked
         ("粤B12345", None, True),
     ],
 )
 def test_a_read_the_background_colour_rules_out_keeps_no_confidence(
-    text: str, colour: str | None, kept: bool
+    text: str, colour: PlateColour | None, kept: bool
 ) -> None:
     read = PlateRead(text, 0.95, (0.95,) * len(text))
     checked = colour_consistent(read, colour)
     assert checked.text == text
+    assert checked.ruled_out is not kept
     assert (checked.confidence == 0.95) is kept
     assert (checked.char_confidences == read.char_confidences) is kept
 
 
-def test_a_green_plate_read_as_seven_characters_never_decides() -> None:
-    lost_a_character = {i: [("皖D22939", 0.97)] for i in range(30)}
-    outcomes = _run(30, {i: [BOX] for i in range(30)}, lost_a_character, colour="green")
-    assert all(o.plate is None for _, o in outcomes)
+def test_a_green_plate_read_as_seven_characters_ends_unreadable_not_silent() -> None:
+    frames = 30  # 3.75 s at 8 fps: past the 3 s deadline
+    lost_a_character = {i: [("皖D22939", 0.97)] for i in range(frames)}
+    green: dict[int, PlateColour | None] = dict.fromkeys(range(frames), "green")
+    outcomes = _run(frames, {i: [BOX] for i in range(frames)}, lost_a_character, colours=green)
+    assert [o.kind for _, o in outcomes] == [UNREADABLE]
+    assert outcomes[0][1].plate is None
+    assert outcomes[0][1].evidence["plate_reads_ruled_out"] == outcomes[0][1].evidence[
+        "plate_frames"]
     whole = {i: [("皖AD22939", 0.9)] for i in range(4)}
-    decided = _run(4, {i: [BOX] for i in range(4)}, whole, colour="green")
+    decided = _run(4, {i: [BOX] for i in range(4)}, whole, colours=dict.fromkeys(range(4), "green"))
     assert [o.plate for _, o in decided] == ["皖AD22939"]
+
+
+def test_a_plate_seen_green_once_rules_frames_whose_colour_is_unsure() -> None:
+    # The colour guess flickers (green, then unknown): the unknown frames' 7-character reads
+    # must not agree with each other behind the green frame's back.
+    frames = 30
+    lost_a_character = {i: [("皖D22939", 0.97)] for i in range(frames)}
+    flicker: dict[int, PlateColour | None] = {i: "green" if i % 3 == 0 else None
+                                              for i in range(frames)}
+    outcomes = _run(frames, {i: [BOX] for i in range(frames)}, lost_a_character,
+                    colours=flicker)
+    assert [o.kind for _, o in outcomes] == [UNREADABLE]

@@ -52,3 +52,17 @@ def test_per_character_vote_refuses_a_contested_position() -> None:
     for text in ("粤B12345", "粤B12845", "粤B12345", "粤B12845"):
         votes.add(text, 0.9, CONFIDENT)
     assert votes.result(allow_per_character=True).plate is None
+
+
+def test_ruled_out_reads_are_not_votes_and_weigh_against_the_majority() -> None:
+    votes = PlateVotes(VoteSettings(agreement_frames=2, majority=0.6))
+    for _ in range(3):
+        votes.add("皖D22939", 0.97, (0.97,) * 7, ruled_out=True)
+    votes.add("皖D22939", 0.97, (0.97,) * 7)
+    votes.add("皖D22939", 0.97, (0.97,) * 7)
+    result = votes.result()
+    assert (votes.counted, votes.rejected, votes.ruled_out) == (2, 3, 3)
+    assert result.plate is None  # 2 agreeing reads against 3 that the plate contradicted
+    for _ in range(3):
+        votes.add("皖D22939", 0.97, (0.97,) * 7)
+    assert votes.result().plate == "皖D22939"  # 5 of 8: the agreement outweighs them now

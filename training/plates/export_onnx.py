@@ -24,11 +24,21 @@ from training.plates.model import PlateNet
 from training.plates.train import greedy_texts
 
 
-def export(checkpoint: Path, out: Path) -> None:
-    """Write the ONNX graph (opset 13, dynamic batch)."""
+def load(checkpoint: Path, weights: str = "model") -> PlateNet:
+    """The network of `checkpoint` in eval mode; `weights` "raw_model" takes the trained
+    weights of an --ema run instead of their average."""
+    state = torch.load(checkpoint, weights_only=True)
+    if weights not in state:
+        raise SystemExit(f"{checkpoint} has no {weights!r} weights (keys: {sorted(state)})")
     model = PlateNet()
-    model.load_state_dict(torch.load(checkpoint, weights_only=True)["model"])
+    model.load_state_dict(state[weights])
     model.eval()
+    return model
+
+
+def export(checkpoint: Path, out: Path, weights: str = "model") -> None:
+    """Write the ONNX graph (opset 13, dynamic batch)."""
+    model = load(checkpoint, weights)
     width, height = INPUT_SIZE
     dummy = torch.zeros(1, 3, height, width)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -39,11 +49,10 @@ def export(checkpoint: Path, out: Path) -> None:
     )
 
 
-def check(checkpoint: Path, onnx_path: Path, tolerance: float) -> dict[str, float]:
+def check(checkpoint: Path, onnx_path: Path, tolerance: float,
+          weights: str = "model") -> dict[str, float]:
     """Max |torch - cv2| score difference and greedy-read agreement on 64 inputs."""
-    model = PlateNet()
-    model.load_state_dict(torch.load(checkpoint, weights_only=True)["model"])
-    model.eval()
+    model = load(checkpoint, weights)
     images, _ = synthetic_pool(64, 4242, None, processes=1)
     blob = to_blob(list(images))
     noise = np.random.default_rng(0).uniform(-1, 1, size=(8, *blob.shape[1:])).astype(np.float32)
@@ -67,10 +76,12 @@ def main() -> None:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     parser.add_argument("--tolerance", type=float, default=1e-3)
+    parser.add_argument("--weights", choices=("model", "raw_model"), default="model",
+                        help="raw_model: an --ema run's trained weights, not their average")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    export(args.checkpoint, args.out)
-    result = check(args.checkpoint, args.out, args.tolerance)
+    export(args.checkpoint, args.out, args.weights)
+    result = check(args.checkpoint, args.out, args.tolerance, args.weights)
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
     print(json.dumps({"onnx": str(args.out), "bytes": args.out.stat().st_size,  # noqa: T201
                       "sha256": digest, **result}))

@@ -95,10 +95,12 @@ def _glyph_mask(font: ImageFont.FreeTypeFont, char: str) -> np.ndarray | None:
 
 
 def elastic_glyph(mask: np.ndarray, rng: np.random.Generator, amplitude: float) -> np.ndarray:
-    """The glyph under a smooth random displacement field (`amplitude` x its height, at most).
+    """The glyph under a smooth random displacement field (about `amplitude` x its height).
 
-    A 4x4 grid of random shifts, interpolated bicubically over the glyph: components move
-    and change proportion a little, as they do between two typefaces of one character.
+    A 4x4 grid of random shifts of up to `amplitude` x height per axis, interpolated
+    bicubically over the glyph (which can overshoot the grid by up to about half as much
+    again): components move and change proportion a little, as they do between two
+    typefaces of one character.
     """
     h, w = mask.shape
     pad = int(np.ceil(amplitude * h)) + 1
@@ -157,7 +159,7 @@ def _varied_fonts(fonts: list[dict[str, np.ndarray]], variants: int, strength: f
 
 
 ELASTIC_AMPLITUDE = 0.05
-"""Typeface randomisation: hanzi components move by up to 5 % of the glyph height."""
+"""Typeface randomisation: hanzi components move by about 5 % of the glyph height per axis."""
 
 
 class GlyphBank:

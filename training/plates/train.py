@@ -109,8 +109,12 @@ def parse_args() -> argparse.Namespace:
                         "a smooth random field (v6)")
     parser.add_argument("--ema", type=float, default=0.0,
                         help="export an exponential moving average of the weights (and "
-                        "BatchNorm statistics) with this decay, e.g. 0.999 (v6); 0 = off")
-    return parser.parse_args()
+                        "BatchNorm statistics) with this decay, e.g. 0.999 (v6; no warm-up, so "
+                        "early checkpoints are mostly the initial weights); 0 = off")
+    args = parser.parse_args()
+    if args.typeface_randomisation and not args.glyph_variation:
+        parser.error("--typeface-randomisation needs --glyph-variation")
+    return args
 
 
 def main() -> None:

@@ -164,8 +164,9 @@ def scale_quad(corners: np.ndarray, grow_x: float, grow_y: float) -> np.ndarray:
     return np.array([tl - dx - dy, tr + dx - dy, br + dx + dy, bl - dx + dy], dtype=np.float32)
 
 
-def grow_top_to_aspect(corners: np.ndarray, aspect: float) -> np.ndarray:
-    """The quad with its top edge moved up until width / height is `aspect` (never down).
+def grow_top_to_aspect(corners: np.ndarray, aspect: float, max_growth: float = 1.0) -> np.ndarray:
+    """The quad with its top edge moved up until width / height is `aspect` (never down),
+    by at most `max_growth` times its height.
 
     For a blob that holds only the lower part of its plate, such as the green mask of a
     new-energy plate, whose background fades to white towards the top.
@@ -176,5 +177,5 @@ def grow_top_to_aspect(corners: np.ndarray, aspect: float) -> np.ndarray:
         return quad
     tl, tr, br, bl = quad
     down = ((bl - tl) + (br - tr)) / 2.0
-    lift = down * (width / aspect - height) / height
+    lift = down * min(width / aspect - height, max_growth * height) / height
     return np.array([tl - lift, tr - lift, br, bl], dtype=np.float32)

@@ -23,7 +23,7 @@ from gate.vision.plates.rectify import rectify
 from gate.vision.plates.types import PlateCandidate, PlateDetector, PlateRead, PlateRecogniser
 from gate.vision.plates.voting import PlateVotes, VoteSettings
 from gate.vision.types import Box, Frame
-from wire.plates import is_valid_plate, plate_kind
+from wire.plates import is_valid_plate, normalise_plate, plate_kind
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class _PlateTrack:
     plate: str | None = None
     other_plate: str | None = None
     other_run: int = 0
+    plate_colour: str | None = None  # green or blue, as last seen: rules every read
 
 
 TWO_ROW_ASPECT = 2.5
@@ -113,10 +114,10 @@ def colour_consistent(read: PlateRead, colour: str | None) -> PlateRead:
     """
     if colour not in ("green", "blue") or not is_valid_plate(read.text):
         return read
-    new_energy = plate_kind(read.text) == "new_energy"
+    new_energy = plate_kind(normalise_plate(read.text)) == "new_energy"
     if new_energy == (colour == "green"):
         return read
-    return PlateRead(read.text, 0.0, tuple(0.0 for _ in read.char_confidences))
+    return PlateRead(read.text, 0.0, tuple(0.0 for _ in read.char_confidences), ruled_out=True)
 
 
 def _plate_shaped(read: PlateRead) -> bool:
@@ -170,11 +171,11 @@ class PlatePipeline:
         if crops:
             both = self.recogniser.read([*crops, *(crops[i] for i in squarish)],
                                         two_row=[False] * len(crops) + [True] * len(squarish))
-            reads = both[: len(crops)]
-            for index, two_row_read in zip(squarish, both[len(crops):], strict=True):
-                reads[index] = _better(reads[index], two_row_read)
             reads = [colour_consistent(read, c.colour)
-                     for read, c in zip(reads, candidates, strict=True)]
+                     for read, c in zip(both[: len(crops)], candidates, strict=True)]
+            for index, two_row_read in zip(squarish, both[len(crops):], strict=True):
+                checked = colour_consistent(two_row_read, candidates[index].colour)
+                reads[index] = _better(reads[index], checked)
         done = time.perf_counter()
         self.stage_seconds["detect"] += detected - started
         self.stage_seconds["rectify"] += rectified - detected
@@ -206,7 +207,9 @@ class PlatePipeline:
         for candidate, crop, read in self.read_frame(frame.image):
             track = self._track_for(candidate.box, read)
             if track is None:
-                sure = read.confidence >= self.settings.min_track_confidence
+                # A plate whose read its colour rules out is still followed: it ends as
+                # unreadable for the guard, not in silence.
+                sure = read.ruled_out or read.confidence >= self.settings.min_track_confidence
                 if not (_plate_shaped(read) and sure):
                     continue  # not a plate, or not yet readable enough to follow
                 track = self._start(candidate, crop, read, now)
@@ -255,7 +258,11 @@ class PlatePipeline:
             if track.other_run >= votes.agreement_frames:
                 track.last_seen_at = float("-inf")  # expires at the end of this frame
             return
-        track.votes.add(read.text, read.confidence, read.char_confidences)
+        if candidate.colour in ("green", "blue"):
+            track.plate_colour = candidate.colour
+        # The plate's colour as last seen rules frames whose own colour guess is unsure.
+        read = colour_consistent(read, track.plate_colour)
+        track.votes.add(read.text, read.confidence, read.char_confidences, read.ruled_out)
         if read.confidence > track.best_confidence:
             track.best_crop, track.best_confidence = crop, read.confidence
             track.colour = candidate.colour or track.colour
@@ -276,6 +283,7 @@ class PlatePipeline:
         evidence: dict[str, Any] = {
             "plate_frames": track.frames, "plate_votes": result.support,
             "plate_reads_counted": result.counted, "plate_reads_rejected": track.votes.rejected,
+            "plate_reads_ruled_out": track.votes.ruled_out,
             "plate_vote_method": result.method or None,
             "plate_confidence": round(track.best_confidence, 3),
             "plate_colour": track.colour,

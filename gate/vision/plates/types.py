@@ -35,11 +35,14 @@ class PlateRead:
 
     `confidence` is the lowest per-character probability (one weak character makes the
     whole read weak); `char_confidences` has one entry per character of `text`.
+    `ruled_out` marks a read that the plate itself contradicts (its background colour, see
+    `pipeline.colour_consistent`): its confidences are then zero, so it never counts.
     """
 
     text: str
     confidence: float
     char_confidences: tuple[float, ...]
+    ruled_out: bool = False
 
 
 class PlateDetector(Protocol):

@@ -24,7 +24,7 @@ class VoteSettings:
     min_confidence: float = 0.6
     """A read below this (its weakest character's probability) does not count."""
     majority: float = 0.6
-    """The winning string's share of all counted reads."""
+    """The winning string's share of all counted reads (and of ruled-out reads)."""
     per_character_min_reads: int = 3
     """Reads of one length needed before a per-character vote is tried."""
 
@@ -46,10 +46,19 @@ class PlateVotes:
     settings: VoteSettings = field(default_factory=VoteSettings)
     reads: list[tuple[str, float, tuple[float, ...]]] = field(default_factory=list)
     rejected: int = 0
+    ruled_out: int = 0
 
-    def add(self, text: str, confidence: float, char_confidences: tuple[float, ...]) -> None:
-        """Count one read; invalid or weak reads are tallied as rejected, never as votes."""
-        if confidence < self.settings.min_confidence or not is_valid_plate(text):
+    def add(self, text: str, confidence: float, char_confidences: tuple[float, ...],
+            ruled_out: bool = False) -> None:
+        """Count one read; invalid or weak reads are tallied as rejected, never as votes.
+
+        A `ruled_out` read (one the plate contradicts) is rejected too, and also weighs
+        against the majority: frames that saw the plate is not what the others read make
+        their agreement count for less.
+        """
+        if ruled_out:
+            self.ruled_out += 1
+        if ruled_out or confidence < self.settings.min_confidence or not is_valid_plate(text):
             self.rejected += 1
             return
         self.reads.append((text, confidence, char_confidences))
@@ -65,7 +74,7 @@ class PlateVotes:
         tally = Counter(text for text, _, _ in self.reads)
         best, support = tally.most_common(1)[0]
         if (support >= self.settings.agreement_frames
-                and support >= self.settings.majority * len(self.reads)):
+                and support >= self.settings.majority * (len(self.reads) + self.ruled_out)):
             return VoteResult(best, support, len(self.reads), "agreement")
         if allow_per_character:
             voted = self._per_character()
