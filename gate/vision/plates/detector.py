@@ -88,6 +88,9 @@ class ClassicalPlateDetector:
 
     def __init__(self, settings: ClassicalDetectorSettings | None = None) -> None:
         self.settings = settings or ClassicalDetectorSettings()
+        # OpenCV builds its Lab conversion tables on first use (~0.1 s on one core), which
+        # refinement needs: pay that at start-up, not on the first car after an empty lane.
+        cv2.cvtColor(np.zeros((1, 1, 3), np.uint8), cv2.COLOR_BGR2LAB)
 
     def detect(self, frame_bgr: np.ndarray) -> list[PlateCandidate]:
         """Candidates, best first; empty when nothing in the frame looks like a plate."""
