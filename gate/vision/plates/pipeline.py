@@ -20,7 +20,13 @@ import cv2
 import numpy as np
 
 from gate.vision.plates.rectify import rectify
-from gate.vision.plates.types import PlateCandidate, PlateDetector, PlateRead, PlateRecogniser
+from gate.vision.plates.types import (
+    PlateCandidate,
+    PlateColour,
+    PlateDetector,
+    PlateRead,
+    PlateRecogniser,
+)
 from gate.vision.plates.voting import PlateVotes, VoteSettings
 from gate.vision.types import Box, Frame
 from wire.plates import is_valid_plate, normalise_plate, plate_kind
@@ -79,7 +85,7 @@ class _PlateTrack:
     plate: str | None = None
     other_plate: str | None = None
     other_run: int = 0
-    plate_colour: str | None = None  # green or blue, as last seen: rules every read
+    plate_colour: PlateColour | None = None  # a RULING_COLOURS one, as last seen
 
 
 TWO_ROW_ASPECT = 2.5
@@ -103,7 +109,11 @@ def _better(single: PlateRead, double: PlateRead) -> PlateRead:
     return double if double.confidence > single.confidence else single
 
 
-def colour_consistent(read: PlateRead, colour: str | None) -> PlateRead:
+RULING_COLOURS: tuple[PlateColour, ...] = ("green", "blue")
+"""Background colours that fix a plate's length (see `colour_consistent`)."""
+
+
+def colour_consistent(read: PlateRead, colour: PlateColour | None) -> PlateRead:
     """`read`, or the same text with no confidence when the background rules it out.
 
     A green background is a new-energy plate, which has 8 characters; a blue background
@@ -112,7 +122,7 @@ def colour_consistent(read: PlateRead, colour: str | None) -> PlateRead:
     count as a plate. Other colours (yellow, white, black, unknown) are not checked:
     large new-energy plates are yellow and green, and white/black guesses are unsure.
     """
-    if colour not in ("green", "blue") or not is_valid_plate(read.text):
+    if colour not in RULING_COLOURS or not is_valid_plate(read.text):
         return read
     new_energy = plate_kind(normalise_plate(read.text)) == "new_energy"
     if new_energy == (colour == "green"):
@@ -258,7 +268,7 @@ class PlatePipeline:
             if track.other_run >= votes.agreement_frames:
                 track.last_seen_at = float("-inf")  # expires at the end of this frame
             return
-        if candidate.colour in ("green", "blue"):
+        if candidate.colour in RULING_COLOURS:
             track.plate_colour = candidate.colour
         # The plate's colour as last seen rules frames whose own colour guess is unsure.
         read = colour_consistent(read, track.plate_colour)
