@@ -2,7 +2,7 @@
 
     PYTHONPATH=. /work/trainvenv/bin/python -m training.plates.export_onnx RUN_DIR/model.pt
 
-Writes models/plate_recogniser_ctc_v1.onnx (or --out), then runs the same random and
+Writes models/plate_recogniser_ctc_v7.onnx (or --out), then runs the same random and
 rendered inputs through torch and cv2.dnn and fails if the scores differ by more than
 --tolerance or any greedy read differs. Prints the file's sha256 for the manifest.
 """

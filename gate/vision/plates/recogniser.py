@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 INPUT_SIZE = (128, 32)
 """(width, height) of the model input."""
-MODEL_FILE = "plate_recogniser_ctc_v1.onnx"
+MODEL_FILE = "plate_recogniser_ctc_v7.onnx"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[3] / "models" / MODEL_FILE
 """models/ at the repository root (the file ships with the source, not with a package)."""
 
