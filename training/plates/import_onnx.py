@@ -1,7 +1,8 @@
 """Turn a shipped recogniser ONNX file back into a PlateNet checkpoint, to fine-tune from.
 
+    git show ff2798c:models/plate_recogniser_ctc_v1.onnx > /tmp/plate_recogniser_ctc_v1.onnx
     PYTHONPATH=. /work/trainvenv/bin/python -m training.plates.import_onnx \
-        models/plate_recogniser_ctc_v1.onnx /work/plate_runs/v1_import/model.pt
+        /tmp/plate_recogniser_ctc_v1.onnx /work/plate_runs/v1_import/model.pt
 
 The exporter folds every BatchNorm into the convolution before it, so the ONNX file holds
 only convolution weights and biases. Importing them with an identity BatchNorm would
@@ -9,12 +10,14 @@ reproduce the model in eval mode but not in training mode, where BatchNorm norma
 batch's statistics. So each BatchNorm gets the mean and variance that its convolution's
 output actually has on real training crops and synthetic plates, and a scale and shift that
 undo them: eval-mode output is unchanged, and a training batch like those is normalised to
-(nearly) the same values. The checkpoint is then a valid `train.py --init`.
+(nearly) the same values. The written checkpoint is checked against the ONNX file run by
+cv2.dnn (export_onnx.check) and is then a valid `train.py --init`.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -28,13 +31,14 @@ from torch import nn
 from gate.vision.plates.alphabet import NUM_CLASSES
 from gate.vision.plates.recogniser import to_blob
 from training.plates.dataset import clean_inputs, read_labelled_crops, synthetic_pool
+from training.plates.export_onnx import check
 from training.plates.model import PlateNet
 from training.plates.train import DEFAULT_DATA
 
 
 def conv_blocks(model: PlateNet) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
     """Every (convolution, BatchNorm) pair of the network, in graph order."""
-    blocks = []
+    blocks: list[tuple[nn.Conv2d, nn.BatchNorm2d]] = []
     for module in model.modules():
         if isinstance(module, nn.Sequential) and len(module) == 3 and isinstance(
             module[1], nn.BatchNorm2d
@@ -44,8 +48,15 @@ def conv_blocks(model: PlateNet) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
 
 
 def onnx_convolutions(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(weight, bias) of each Conv node of the ONNX graph, in graph order."""
+    """(weight, bias) of each Conv node of the ONNX graph, in graph order.
+
+    Refuses a graph that still holds BatchNormalization nodes: its convolutions alone are
+    not the network.
+    """
     graph = onnx.load(str(path)).graph
+    if any(node.op_type == "BatchNormalization" for node in graph.node):
+        raise SystemExit(f"{path}: BatchNormalization nodes present; expected an export with "
+                         "BatchNorm folded into the convolutions (export_onnx.py)")
     weights = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
     convolutions = []
     for node in graph.node:
@@ -63,17 +74,24 @@ def load_folded(model: PlateNet, path: Path) -> None:
     if len(convolutions) != len(blocks) + 1:
         raise SystemExit(f"{path}: {len(convolutions)} convolutions, PlateNet has "
                          f"{len(blocks) + 1}: not a PlateNet export")
-    for (conv, norm), (weight, bias) in zip(blocks, convolutions, strict=False):
-        conv.weight.data = torch.from_numpy(weight.copy())
+    for (conv, norm), (weight, bias) in zip(blocks, convolutions[:-1], strict=True):
+        _copy(conv.weight, weight, path)
         norm.running_mean.zero_()
         norm.running_var.fill_(1.0 - norm.eps)
         norm.weight.data.fill_(1.0)
-        norm.bias.data = torch.from_numpy(bias.copy()).float()
+        _copy(norm.bias, bias, path)
     weight, bias = convolutions[-1]
     if weight.shape[0] != NUM_CLASSES:
         raise SystemExit(f"{path}: {weight.shape[0]} classes, the alphabet has {NUM_CLASSES}")
-    model.classifier.weight.data = torch.from_numpy(weight.copy())
-    model.classifier.bias.data = torch.from_numpy(bias.copy())
+    _copy(model.classifier.weight, weight, path)
+    _copy(model.classifier.bias, bias, path)
+
+
+def _copy(target: torch.Tensor, source: np.ndarray, path: Path) -> None:
+    if tuple(target.shape) != source.shape:
+        raise SystemExit(f"{path}: a weight of shape {source.shape} where PlateNet has "
+                         f"{tuple(target.shape)}: not a PlateNet export")
+    target.data.copy_(torch.from_numpy(source.astype(np.float32)))
 
 
 def calibrate_norms(model: PlateNet, inputs: torch.Tensor) -> None:
@@ -123,17 +141,24 @@ def main() -> None:
     model.eval()
     with torch.no_grad():
         after = model(inputs)
-        model.train()
-        trained = model(inputs)
-    eval_diff = float((after - before).abs().max())
-    train_diff = float((trained - before).abs().mean())
+        eval_diff = float((after - before).abs().max())
+        # Batch statistics in place of the running ones (dropout off): a copy, because a
+        # training-mode pass updates the running statistics.
+        probe = copy.deepcopy(model).train()
+        for module in probe.modules():
+            if isinstance(module, nn.Dropout):
+                module.eval()
+        batch_norm_diff = float((probe(inputs) - before).abs().max())
     if eval_diff > 1e-3:
         raise SystemExit(f"eval output changed by {eval_diff:.2e} after calibration")
     args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": model.state_dict(), "num_classes": NUM_CLASSES, "step": 0,
                 "args": {"imported_from": str(args.onnx_file)}}, args.checkpoint)
+    against_onnx = check(args.checkpoint, args.onnx_file, tolerance=1e-3)  # exits on mismatch
     print(json.dumps({"checkpoint": str(args.checkpoint), "inputs": len(inputs),  # noqa: T201
-                      "eval_max_abs_diff": eval_diff, "train_mode_mean_abs_diff": train_diff}))
+                      "calibration_eval_max_abs_diff": eval_diff,
+                      "batch_statistics_max_abs_diff": batch_norm_diff,
+                      "vs_onnx_in_cv2_dnn": against_onnx}))
 
 
 if __name__ == "__main__":
