@@ -7,7 +7,6 @@ the full value.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -33,9 +32,8 @@ class CredentialDirectoryMixin:
         _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
         _execute: Callable[..., sqlite3.Cursor]
         _read_one: Callable[..., tuple]
+        _read_all: Callable[..., list[tuple]]
         _person_exists: Callable[[sqlite3.Connection, str], bool]
-        _lock: threading.RLock
-        _conn: sqlite3.Connection
         _clock: Clock
 
     def add_card(self, person_id: str, card_number: str) -> int:
@@ -76,15 +74,10 @@ class CredentialDirectoryMixin:
 
     def credentials(self, person_id: str) -> list[CredentialInfo]:
         """A person's credentials, as kinds and hints (never a full card number or PIN)."""
-        with self._lock:
-            try:
-                found = self._conn.execute(
-                    """SELECT credential_id, kind, value, created_at FROM dir_credentials
-                       WHERE person_id = ? ORDER BY credential_id""",
-                    (person_id,),
-                ).fetchall()
-            except sqlite3.Error as err:
-                raise DirectoryError(f"cannot read credentials: {err}") from err
+        found = self._read_all(
+            """SELECT credential_id, kind, value, created_at FROM dir_credentials
+               WHERE person_id = ? ORDER BY credential_id""",
+            (person_id,))
         return [
             CredentialInfo(cid, person_id, CredentialType(kind),
                            hint(CredentialType(kind), value), created)

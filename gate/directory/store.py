@@ -155,6 +155,14 @@ class DirectoryStore(SyncedDirectoryMixin, VehicleDirectoryMixin, CredentialDire
             except sqlite3.Error as err:
                 raise DirectoryError(f"directory read failed: {err}") from err
 
+    def _read_all(self, sql: str, args: tuple = ()) -> list[tuple]:
+        # Not `_write()`: outside a batch that would bump the version and drop the snapshot.
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as err:
+                raise DirectoryError(f"directory read failed: {err}") from err
+
     def _person_exists(self, conn: sqlite3.Connection, person_id: str) -> bool:
         sql = "SELECT 1 FROM dir_people WHERE person_id = ?"
         return self._execute(conn, sql, (person_id,)).fetchone() is not None
@@ -342,15 +350,10 @@ class DirectoryStore(SyncedDirectoryMixin, VehicleDirectoryMixin, CredentialDire
         `corrupt_templates` (the caller logs one error), so one bad row cannot stop the
         gate. Without `dimension`, the most common stored dimension is taken as right.
         """
-        with self._lock:
-            try:
-                found = self._conn.execute(
-                    """SELECT template_id, person_id, dimension, vector FROM dir_face_templates
-                       WHERE recogniser = ? ORDER BY template_id""",
-                    (recogniser,),
-                ).fetchall()
-            except sqlite3.Error as err:
-                raise DirectoryError(f"cannot read face templates: {err}") from err
+        found = self._read_all(
+            """SELECT template_id, person_id, dimension, vector FROM dir_face_templates
+               WHERE recogniser = ? ORDER BY template_id""",
+            (recogniser,))
         templates, corrupt = rows.decode_templates(found, dimension)
         if corrupt:
             logger.debug("skipped corrupt %s face templates %s", recogniser, corrupt)

@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -27,20 +26,15 @@ _SALT = re.compile(r"^[0-9a-f]{32}$")
 
 
 class SyncedDirectoryMixin:
-    """Mixed into `DirectoryStore`; relies on its `_write`, `_execute` and `_read_one`."""
+    """Mixed into `DirectoryStore`; relies on its `_write`, `_execute`, `_read_one` and
+    `_read_all`."""
 
     if TYPE_CHECKING:
         _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
         _execute: Callable[..., sqlite3.Cursor]
         _read_one: Callable[..., tuple]
+        _read_all: Callable[..., list[tuple]]
         _clock: object
-        _lock: threading.RLock
-        _conn: sqlite3.Connection
-
-    def _read_all(self, sql: str, args: tuple = ()) -> list[tuple]:
-        # Not `_write()`: outside a batch that would bump the version and drop the snapshot.
-        with self._lock:
-            return self._execute(self._conn, sql, args).fetchall()
 
     def delete_visitor(self, person_id: str) -> bool:
         """Remove a visitor pass (the person row stays); False if there was none."""
