@@ -28,18 +28,16 @@ class ScriptedDetector:
     name = "scripted"
 
     def __init__(self, boxes: dict[int, list[Box]],
-                 colours: dict[int, PlateColour | None] | None = None,
-                 score: float = 0.9) -> None:
+                 colours: dict[int, PlateColour | None] | None = None) -> None:
         self.boxes = boxes
         self.frame = 0
         self.colours = colours or {}
-        self.score = score
 
     def detect(self, frame_bgr: np.ndarray) -> list[PlateCandidate]:
         boxes = self.boxes.get(self.frame, [])
         colour = self.colours.get(self.frame)
         return [PlateCandidate(np.float32([[b.x1, b.y1], [b.x2, b.y1], [b.x2, b.y2],
-                                           [b.x1, b.y2]]), b, self.score, colour) for b in boxes]
+                                           [b.x1, b.y2]]), b, 0.9, colour) for b in boxes]
 
 
 class ScriptedRecogniser:
@@ -68,8 +66,8 @@ IMAGE = np.zeros((480, 640, 3), np.uint8)
 
 def _run(frames: int, boxes: dict[int, list[Box]], texts: dict[int, list[tuple[str, float]]],
          settings: PlatePipelineSettings | None = None,
-         colours: dict[int, PlateColour | None] | None = None, score: float = 0.9) -> list:
-    detector = ScriptedDetector(boxes, colours, score)
+         colours: dict[int, PlateColour | None] | None = None) -> list:
+    detector = ScriptedDetector(boxes, colours)
     pipeline = PlatePipeline(detector, ScriptedRecogniser(detector, texts), settings)
     outcomes = []
     for index in range(frames):
@@ -106,21 +104,6 @@ def test_non_plate_candidates_never_start_a_track() -> None:
     boxes = {i: [BOX] for i in range(40)}
     texts = {i: [("A1", 0.99)] for i in range(40)}
     assert _run(40, boxes, texts) == []
-
-
-def test_a_plate_the_detector_is_sure_of_ends_unreadable_even_if_no_read_is_sure() -> None:
-    # A washed-out plate at the barrier: plate-shaped reads, all below the track threshold.
-    boxes = {i: [BOX] for i in range(40)}
-    texts = {i: [(("云AD166F", "皖AD1116", "云AD11G6")[i % 3], 0.2)] for i in range(40)}
-    outcomes = _run(40, boxes, texts, PlatePipelineSettings(deadline_seconds=2.0), score=0.85)
-    assert [(i, o.kind, o.plate) for i, o in outcomes] == [(round(2.0 * FPS), UNREADABLE, None)]
-    assert outcomes[0][1].evidence["plate_reads_counted"] == 0  # unsure reads are not votes
-
-
-def test_unsure_reads_of_a_weak_candidate_start_no_track() -> None:
-    boxes = {i: [BOX] for i in range(40)}
-    texts = {i: [("云AD166F", 0.2)] for i in range(40)}
-    assert _run(40, boxes, texts, PlatePipelineSettings(deadline_seconds=2.0), score=0.5) == []
 
 
 def test_a_plate_that_never_reads_consistently_ends_unreadable_at_the_deadline() -> None:

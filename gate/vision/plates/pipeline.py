@@ -45,11 +45,7 @@ class PlatePipelineSettings:
     max_candidates: int = 4
     """Candidates per frame that are read (best first); the rest are ignored."""
     min_track_confidence: float = 0.3
-    """A candidate starts a track only if its read is plate-shaped and at least this sure..."""
-    strong_candidate_score: float = 0.7
-    """...or the detector is at least this sure of it: a car at the barrier whose plate never
-    reads surely (washed out, dirty) then ends unreadable, for the guard, not in silence.
-    Non-plates score far lower (at most 0.16 on 103 face photos, docs/numbers.md)."""
+    """A candidate starts a track only if its read is plate-shaped and at least this sure."""
     deadline_seconds: float = 3.0
     """A plate in view this long without agreement is reported unreadable."""
     forget_seconds: float = 1.5
@@ -223,8 +219,7 @@ class PlatePipeline:
             if track is None:
                 # A plate whose read its colour rules out is still followed: it ends as
                 # unreadable for the guard, not in silence.
-                sure = (read.ruled_out or read.confidence >= self.settings.min_track_confidence
-                        or candidate.score >= self.settings.strong_candidate_score)
+                sure = read.ruled_out or read.confidence >= self.settings.min_track_confidence
                 if not (_plate_shaped(read) and sure):
                     continue  # not a plate, or not yet readable enough to follow
                 track = self._start(candidate, crop, read, now)
