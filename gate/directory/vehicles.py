@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -27,8 +26,7 @@ class VehicleDirectoryMixin:
         _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
         _execute: Callable[..., sqlite3.Cursor]
         _read_one: Callable[..., tuple]
-        _lock: threading.RLock
-        _conn: sqlite3.Connection
+        _read_all: Callable[..., list[tuple]]
 
     def upsert_vehicle(self, plate: str, person_id: str | None = None, unit: str = "", *,
                        replace: bool = True) -> Vehicle:
@@ -68,6 +66,4 @@ class VehicleDirectoryMixin:
 
     def vehicle_plates(self) -> set[str]:
         """Every registered plate (for a full sync to compare)."""
-        with self._lock:
-            rows = self._execute(self._conn, "SELECT plate FROM dir_vehicles").fetchall()
-        return {row[0] for row in rows}
+        return {row[0] for row in self._read_all("SELECT plate FROM dir_vehicles")}
