@@ -6,13 +6,8 @@ the full value.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
-
-from gate.clock import Clock
 from gate.directory import rows
+from gate.directory.access import StoreAccess
 from gate.directory.credential_rows import (
     CredentialError,
     CredentialInfo,
@@ -25,16 +20,9 @@ from gate.directory.credential_rows import (
 from gate.directory.errors import DirectoryError, UnknownPersonError
 
 
-class CredentialDirectoryMixin:
+class CredentialDirectoryMixin(StoreAccess):
     """Cards and PINs: credential -> person; relies on the store's helpers."""
 
-    if TYPE_CHECKING:
-        _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
-        _execute: Callable[..., sqlite3.Cursor]
-        _read_one: Callable[..., tuple]
-        _read_all: Callable[..., list[tuple]]
-        _person_exists: Callable[[sqlite3.Connection, str], bool]
-        _clock: Clock
 
     def add_card(self, person_id: str, card_number: str) -> int:
         """Enrol a card for a person; returns its credential id (the same id if already

@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
 
 from gate.directory import rows
+from gate.directory.access import StoreAccess
 from gate.directory.credential_rows import CredentialError, CredentialType, normalise_card
 from wire.pins import PIN_HASH_PATTERN
 
@@ -25,16 +22,10 @@ _PIN_HASH = re.compile(PIN_HASH_PATTERN)
 _SALT = re.compile(r"^[0-9a-f]{32}$")
 
 
-class SyncedDirectoryMixin:
+class SyncedDirectoryMixin(StoreAccess):
     """Mixed into `DirectoryStore`; relies on its `_write`, `_execute`, `_read_one` and
     `_read_all`."""
 
-    if TYPE_CHECKING:
-        _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
-        _execute: Callable[..., sqlite3.Cursor]
-        _read_one: Callable[..., tuple]
-        _read_all: Callable[..., list[tuple]]
-        _clock: object
 
     def delete_visitor(self, person_id: str) -> bool:
         """Remove a visitor pass (the person row stays); False if there was none."""

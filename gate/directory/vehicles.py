@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
-
+from gate.directory.access import StoreAccess
 from gate.errors import GateError
 from gate.policy.model import Vehicle, normalise_plate
 
@@ -19,14 +15,9 @@ class VehicleTakenError(GateError, ValueError):
     """The plate is registered to another person or household (and `replace` was False)."""
 
 
-class VehicleDirectoryMixin:
+class VehicleDirectoryMixin(StoreAccess):
     """Vehicles: plate -> household and (usually) person; relies on the store's helpers."""
 
-    if TYPE_CHECKING:
-        _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
-        _execute: Callable[..., sqlite3.Cursor]
-        _read_one: Callable[..., tuple]
-        _read_all: Callable[..., list[tuple]]
 
     def upsert_vehicle(self, plate: str, person_id: str | None = None, unit: str = "", *,
                        replace: bool = True) -> Vehicle:
@@ -37,9 +28,7 @@ class VehicleDirectoryMixin:
         """
         vehicle = Vehicle(plate, person_id, unit)
         with self._write() as conn:
-            if person_id is not None and self._execute(
-                conn, "SELECT 1 FROM dir_people WHERE person_id = ?", (person_id,)
-            ).fetchone() is None:
+            if person_id is not None and not self._person_exists(conn, person_id):
                 raise UnknownVehicleOwnerError(f"no person {person_id} for vehicle {plate}")
             if not replace:
                 held = self._execute(conn, "SELECT person_id FROM dir_vehicles WHERE plate = ?",
